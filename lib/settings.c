@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "policy-load.h"
+#include "settings.h"
+#include "size.h"
+#include "strbuf.h"
+#include "yaml-walk.h"
+
+#define SETTINGS_FILE_SIZE_MAX (64 * 1024)
+
+static const char *const backend_names[] = { "auto", "systemd", "cgroupfs" };
+
+static const char *const default_binaries[] = {
+	"/usr/bin/qemu-system-*",
+	"/usr/libexec/qemu-system-*",
+	"/usr/libexec/qemu-kvm",
+	"/usr/bin/qemu-kvm",
+};
+
+const char *backend_to_string(enum backend b)
+{
+	return b >= 0 && (size_t)b < ARRAY_SIZE(backend_names) ? backend_names[b] : NULL;
+}
+
+static void free_binaries(struct settings *s)
+{
+	for (size_t i = 0; i < s->n_qemu_binaries; i++)
+		free(s->qemu_binaries[i]);
+	free(s->qemu_binaries);
+	s->qemu_binaries = NULL;
+	s->n_qemu_binaries = 0;
+}
+
+void settings_done(struct settings *s)
+{
+	free(s->path);
+	free(s->cgroup_parent.value);
+	free_binaries(s);
+	*s = (struct settings){};
+}
+
+int settings_defaults(struct settings *s)
+{
+	settings_done(s);
+	s->backend = (struct penum){ .value = BACKEND_AUTO };
+	s->cgroup_parent.value = strdup("machine.slice");
+	s->qemu_binaries = calloc(ARRAY_SIZE(default_binaries), sizeof(char *));
+	if (!s->cgroup_parent.value || !s->qemu_binaries)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(default_binaries); i++) {
+		s->qemu_binaries[i] = strdup(default_binaries[i]);
+		if (!s->qemu_binaries[i])
+			return -ENOMEM;
+		s->n_qemu_binaries++;
+	}
+	s->skip_managed = (struct pint){ .value = 1 };
+	s->rescan_interval_usec = (struct pint){ .value = 30 * 1000000 };
+	s->qmp = (struct pint){ .value = 1 };
+	return 0;
+}
+
+/* A relative cgroup path whose components can't escape or collide with kernel files. */
+static bool cgroup_parent_valid(const char *s, const char **ret_why)
+{
+	const char *c = s;
+
+	while (*c == '/')
+		c++;
+	if (*c == '\0') {
+		*ret_why = "empty";
+		return false;
+	}
+	while (*c) {
+		size_t n = strcspn(c, "/");
+
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
+			*ret_why = "'.' and '..' are not allowed";
+			return false;
+		}
+		if (c[0] == '.' || strncmp(c, "cgroup.", 7) == 0) {
+			*ret_why = "a component may not start with '.' or 'cgroup.'";
+			return false;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)c[i]) && !strchr("_.:@-", c[i])) {
+				*ret_why = "only letters, digits and _ . : @ - in names";
+				return false;
+			}
+		c += n;
+		while (*c == '/')
+			c++;
+	}
+	return true;
+}
+
+static void parse_cgroup_parent(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	struct settings *s = base;
+	const char *v = ywalk_scalar(w, node, key, "a cgroup path"), *why = NULL;
+
+	if (!v)
+		return;
+	if (strlen(v) > 1024 || !cgroup_parent_valid(v, &why)) {
+		ywalk_error(w, node, key,
+			    "'%.40s' is not a usable cgroup parent: %s (allowed: a path relative "
+			    "to the cgroup root, like machine.slice)",
+			    v, why ?: "longer than 1024 bytes");
+		return;
+	}
+	while (*v == '/')
+		v++;
+	free(s->cgroup_parent.value);
+	s->cgroup_parent.value = strdup(v);
+	if (!s->cgroup_parent.value)
+		w->oom = -ENOMEM;
+	s->cgroup_parent.origin = ywalk_origin(w, node);
+}
+
+static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	struct settings *s = base;
+	char buf[80], child[256];
+	size_t i = 0, n;
+
+	if (node->type != YAML_SEQUENCE_NODE) {
+		ywalk_error(w, node, key, "expected a list of absolute paths or globs, got %s",
+			    ywalk_describe(node, buf, sizeof(buf)));
+		return;
+	}
+	n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+	if (n == 0 || n > SETTINGS_BINARIES_MAX) {
+		ywalk_error(w, node, key, "%zu entries (allowed: 1..%d)", n, SETTINGS_BINARIES_MAX);
+		return;
+	}
+	free_binaries(s);
+	s->qemu_binaries = calloc(n, sizeof(char *));
+	if (!s->qemu_binaries) {
+		w->oom = -ENOMEM;
+		return;
+	}
+	for (yaml_node_item_t *it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++, i++) {
+		yaml_node_t *item = ywalk_node(w, *it);
+		const char *v = ywalk_scalar(w, item, ywalk_key_index(child, sizeof(child), key, i),
+					     "an absolute path or glob");
+
+		if (!v)
+			continue;
+		if (v[0] != '/' || strlen(v) > 4096) {
+			ywalk_error(w, item, child,
+				    "'%.40s' is not absolute (allowed: a path or glob starting "
+				    "with '/')",
+				    v);
+			continue;
+		}
+		s->qemu_binaries[s->n_qemu_binaries] = strdup(v);
+		if (!s->qemu_binaries[s->n_qemu_binaries++])
+			w->oom = -ENOMEM;
+	}
+	s->qemu_binaries_origin = ywalk_origin(w, node);
+}
+
+/* "30s", "500ms", "5min", "1h", or a bare number of seconds. */
+static void parse_interval(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t usec;
+	} units[] = { { "ms", 1000 }, { "s", 1000000 }, { "min", 60000000 }, { "h", 3600000000 } };
+	const char *allowed = "1s..1h, written like 30s, 500ms, 5min, 1h";
+	struct settings *s = base;
+	const char *v = ywalk_scalar(w, node, key, "a duration"), *p;
+	uint64_t n = 0, factor = 1000000;
+
+	if (!v)
+		return;
+	for (p = v; isdigit((unsigned char)*p) && n < UINT64_MAX / 100; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (p == v || isdigit((unsigned char)*p))
+		goto bad;
+	if (*p) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(units); i++)
+			if (streq(p, units[i].suffix))
+				break;
+		if (i == ARRAY_SIZE(units))
+			goto bad;
+		factor = units[i].usec;
+	}
+	if (n > RESCAN_INTERVAL_MAX_USEC / factor || n * factor < RESCAN_INTERVAL_MIN_USEC) {
+		ywalk_error(w, node, key, "%.40s is out of range (allowed: %s)", v, allowed);
+		return;
+	}
+	s->rescan_interval_usec = (struct pint){ .set = true,
+						 .value = (int64_t)(n * factor),
+						 .origin = ywalk_origin(w, node) };
+	return;
+bad:
+	ywalk_error(w, node, key, "'%.40s' is not a duration (allowed: %s)", v, allowed);
+}
+
+#define FIELD(n, k, member, ...)                                                               \
+	{                                                                                      \
+		.name = n, .kind = k, .offset = offsetof(struct settings, member), __VA_ARGS__ \
+	}
+
+static const struct yfield settings_fields[] = {
+	FIELD("backend", YF_ENUM, backend, .table = backend_names,
+	      .table_size = ARRAY_SIZE(backend_names)),
+	FIELD("cgroup_parent", YF_CUSTOM, cgroup_parent, .parse = parse_cgroup_parent),
+	FIELD("qemu_binaries", YF_CUSTOM, qemu_binaries, .parse = parse_binaries),
+	FIELD("skip_managed", YF_BOOL, skip_managed),
+	FIELD("rescan_interval", YF_CUSTOM, rescan_interval_usec, .parse = parse_interval),
+	FIELD("qmp", YF_BOOL, qmp),
+};
+
+static int parse_settings(const char *text, size_t size, struct settings *s,
+			  struct diag_list *diags)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct ywalk w = { .doc = &doc, .file = s->path, .diags = diags, .budget = 100000 };
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
+	if (!yaml_parser_load(&parser, &doc)) {
+		const yaml_mark_t *m = &parser.problem_mark;
+		int r = parser.error == YAML_MEMORY_ERROR
+				? -ENOMEM
+				: diag_add(diags, DIAG_ERROR, s->path, (unsigned)m->line + 1,
+					   (unsigned)m->column + 1, NULL, "YAML syntax: %s",
+					   parser.problem ?: "?");
+		yaml_parser_delete(&parser);
+		return r;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root && !ywalk_is_null(root))
+		(void)ywalk_mapping(&w, root, "", settings_fields, ARRAY_SIZE(settings_fields), s,
+				    NULL);
+	yaml_document_delete(&doc);
+	/* One document only: a second one would be silently ignored otherwise. */
+	if (w.oom == 0 && yaml_parser_load(&parser, &doc)) {
+		if (yaml_document_get_root_node(&doc))
+			w.oom = diag_add(diags, DIAG_ERROR, s->path,
+					 (unsigned)doc.start_mark.line + 1, 0, NULL,
+					 "a second document (allowed: one document)");
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	return w.oom;
+}
+
+int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
+{
+	_cleanup_(settings_done) struct settings n = {};
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *text = NULL;
+	size_t errors = diags->n_errors, size;
+	int r;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot open: %m") ?: -EINVAL;
+	r = settings_defaults(&n);
+	if (r < 0)
+		return r;
+	n.path = strdup(path);
+	if (!n.path)
+		return -ENOMEM;
+	if (check_owner) {
+		r = policy_check_owner(fd, path, diags);
+		if (r < 0)
+			return r;
+	}
+	if (diags->n_errors == errors) {
+		r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
+		if (r < 0)
+			return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
+					r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
+				       ?: -EINVAL;
+		r = parse_settings(text, size, &n, diags);
+		if (r < 0)
+			return r;
+	}
+	if (diags->n_errors > errors)
+		return -EINVAL;
+	settings_done(s);
+	*s = n;
+	n = (struct settings){};
+	return 0;
+}
+
+int settings_dump(const struct settings *s, char **ret)
+{
+	_cleanup_(strbuf_done) struct strbuf b = {};
+	int r = strbuf_printf(&b,
+			      "backend: %s\ncgroup_parent: ", backend_to_string(s->backend.value));
+
+	if (r >= 0)
+		r = strbuf_append_quoted(&b, s->cgroup_parent.value);
+	if (r >= 0)
+		r = strbuf_append(&b, "\nqemu_binaries:\n");
+	for (size_t i = 0; r >= 0 && i < s->n_qemu_binaries; i++) {
+		r = strbuf_append(&b, "  - ");
+		if (r >= 0)
+			r = strbuf_append_quoted(&b, s->qemu_binaries[i]);
+		if (r >= 0)
+			r = strbuf_append(&b, "\n");
+	}
+	if (r >= 0)
+		r = strbuf_printf(&b, "skip_managed: %s\nrescan_interval: %" PRId64 "ms\nqmp: %s\n",
+				  s->skip_managed.value ? "true" : "false",
+				  s->rescan_interval_usec.value / 1000,
+				  s->qmp.value ? "true" : "false");
+	if (r < 0)
+		return r;
+	*ret = strbuf_steal(&b);
+	return 0;
+}

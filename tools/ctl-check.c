@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* kvmtunectl check [FILE|DIR...]: every mistake of every file, or "configuration OK". */
+
+#include <getopt.h>
+#include <libgen.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "settings.h"
+
+#define SETTINGS_NAME "kvmtuned.yaml"
+
+static bool is_settings_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return streq(slash ? slash + 1 : path, SETTINGS_NAME);
+}
+
+/* The settings' effective values, as comments: stdout stays a stream of policy documents. */
+static int print_settings(const struct settings *s)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = settings_dump(s, &text);
+
+	if (r < 0)
+		return r;
+	printf("# settings from %s:\n", s->path);
+	for (char *line = text, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		printf("#   %.*s\n", (int)(nl - line), line);
+	}
+	return 0;
+}
+
+static int print_policies(const struct policy_set *set)
+{
+	for (size_t i = 0; i < set->n_files; i++)
+		FOREACH_ARRAY (doc, set->files[i]->docs, set->files[i]->n_docs) {
+			_cleanup_free_ char *text = NULL;
+			int r = policy_dump(doc, false, &text);
+
+			if (r < 0)
+				return r;
+			printf("---\n# %s:%u\n%s", set->files[i]->path, doc->origin.line, text);
+		}
+	return 0;
+}
+
+static int parse_args(struct ctl *c, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
+		switch (opt) {
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			printf("Usage: kvmtunectl check [-v] [FILE|DIR...]\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	return -1;
+}
+
+int verb_check(struct ctl *c, int argc, char **argv)
+{
+	_cleanup_(diag_list_done) struct diag_list diags = {};
+	_cleanup_(policy_set_done) struct policy_set set = {};
+	_cleanup_(settings_done) struct settings settings = {};
+	_cleanup_free_ char *dir = NULL, *settings_path = NULL;
+	struct policy_env env;
+	const char *const *paths;
+	size_t n_paths;
+	bool have_settings = false;
+	int r = parse_args(c, argc, argv);
+
+	if (r >= 0)
+		return r;
+	r = ctl_load_topology(c);
+	if (r != EXIT_OK)
+		return r;
+	env = ctl_policy_env(c);
+	if (optind < argc) {
+		paths = (const char *const *)argv + optind;
+		n_paths = (size_t)(argc - optind);
+	} else {
+		if (asprintf(&dir, "%s/policy.d", c->config_dir) < 0 ||
+		    asprintf(&settings_path, "%s/%s", c->config_dir, SETTINGS_NAME) < 0)
+			return log_oom();
+		paths = (const char *const *)&dir;
+		n_paths = 1;
+		if (access(dir, F_OK) < 0) {
+			fprintf(stderr, "kvmtunectl: %s does not exist: no policies.\n", dir);
+			n_paths = 0;
+		}
+	}
+	if (settings_defaults(&settings) < 0)
+		return log_oom();
+	for (size_t i = 0; i < n_paths; i++) {
+		if (is_settings_path(paths[i])) {
+			r = settings_load(paths[i], true, &settings, &diags);
+			have_settings = have_settings || r == 0;
+		} else
+			r = policy_set_load(&set, &paths[i], 1, &env, &diags);
+		if (r == -ENOMEM)
+			return log_oom();
+	}
+	if (settings_path) {
+		r = settings_load(settings_path, true, &settings, &diags);
+		if (r == -ENOMEM)
+			return log_oom();
+		have_settings = r == 0 && settings.path;
+	}
+	diag_list_print(&diags, stderr);
+	if (diags.n_errors > 0) {
+		fprintf(stderr,
+			"kvmtunectl: %zu error%s; a file with errors is not applied at all.\n",
+			diags.n_errors, diags.n_errors == 1 ? "" : "s");
+		return EXIT_INVALID;
+	}
+	if (c->verbose) {
+		if ((have_settings && settings.path && print_settings(&settings) < 0) ||
+		    print_policies(&set) < 0)
+			return log_oom();
+		fflush(stdout);
+		fprintf(stderr, "configuration OK\n");
+	} else
+		printf("configuration OK\n");
+	return EXIT_OK;
+}
