@@ -265,7 +265,7 @@ static int parse_item(const char *s, const char **p, unsigned limit, struct cpus
 int cpuset_parse(const char *s, unsigned limit, struct cpuset *ret, struct cpuset_error *err)
 {
 	_cleanup_(cpuset_done) struct cpuset incl = {}, excl = {};
-	const char *p = skip_space(s);
+	const char *p = skip_space(s), *comma;
 	int r;
 
 	if (*p == '\0')
@@ -280,9 +280,10 @@ int cpuset_parse(const char *s, unsigned limit, struct cpuset *ret, struct cpuse
 		if (*p != ',')
 			return fail(err, (size_t)(p - s), "expected ',' or the end, got '%.16s'",
 				    p);
+		comma = p;
 		p = skip_space(p + 1);
 		if (*p == '\0')
-			return fail(err, (size_t)(p - s - 1), "trailing ','");
+			return fail(err, (size_t)(comma - s), "trailing ','");
 	}
 	cpuset_subtract(&incl, &excl);
 	if (cpuset_is_empty(&incl))

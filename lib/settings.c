@@ -166,13 +166,14 @@ static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, 
 	s->qemu_binaries_origin = ywalk_origin(w, node);
 }
 
+static const struct {
+	const char *suffix;
+	uint64_t usec;
+} interval_units[] = { { "ms", 1000 }, { "s", 1000000 }, { "min", 60000000 }, { "h", 3600000000 } };
+
 /* "30s", "500ms", "5min", "1h", or a bare number of seconds. */
 static void parse_interval(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t usec;
-	} units[] = { { "ms", 1000 }, { "s", 1000000 }, { "min", 60000000 }, { "h", 3600000000 } };
 	const char *allowed = "1s..1h, written like 30s, 500ms, 5min, 1h";
 	struct settings *s = base;
 	const char *v = ywalk_scalar(w, node, key, "a duration"), *p;
@@ -187,12 +188,12 @@ static void parse_interval(struct ywalk *w, yaml_node_t *node, const char *key, 
 	if (*p) {
 		size_t i;
 
-		for (i = 0; i < ARRAY_SIZE(units); i++)
-			if (streq(p, units[i].suffix))
+		for (i = 0; i < ARRAY_SIZE(interval_units); i++)
+			if (streq(p, interval_units[i].suffix))
 				break;
-		if (i == ARRAY_SIZE(units))
+		if (i == ARRAY_SIZE(interval_units))
 			goto bad;
-		factor = units[i].usec;
+		factor = interval_units[i].usec;
 	}
 	if (n > RESCAN_INTERVAL_MAX_USEC / factor || n * factor < RESCAN_INTERVAL_MIN_USEC) {
 		ywalk_error(w, node, key, "%.40s is out of range (allowed: %s)", v, allowed);
@@ -300,9 +301,22 @@ int settings_load(const char *path, bool check_owner, struct settings *s, struct
 	return 0;
 }
 
+/* The largest unit that divides the interval exactly: 30s, 5min, 1500ms. */
+static const char *format_interval(uint64_t usec, char buf[static 32])
+{
+	size_t i = ARRAY_SIZE(interval_units) - 1;
+
+	while (i > 0 && usec % interval_units[i].usec != 0)
+		i--;
+	(void)snprintf(buf, 32, "%" PRIu64 "%s", usec / interval_units[i].usec,
+		       interval_units[i].suffix);
+	return buf;
+}
+
 int settings_dump(const struct settings *s, char **ret)
 {
 	_cleanup_(strbuf_done) struct strbuf b = {};
+	char interval[32];
 	int r = strbuf_printf(&b,
 			      "backend: %s\ncgroup_parent: ", backend_to_string(s->backend.value));
 
@@ -318,10 +332,11 @@ int settings_dump(const struct settings *s, char **ret)
 			r = strbuf_append(&b, "\n");
 	}
 	if (r >= 0)
-		r = strbuf_printf(&b, "skip_managed: %s\nrescan_interval: %" PRId64 "ms\nqmp: %s\n",
-				  s->skip_managed.value ? "true" : "false",
-				  s->rescan_interval_usec.value / 1000,
-				  s->qmp.value ? "true" : "false");
+		r = strbuf_printf(
+			&b, "skip_managed: %s\nrescan_interval: %s\nqmp: %s\n",
+			s->skip_managed.value ? "true" : "false",
+			format_interval((uint64_t)s->rescan_interval_usec.value, interval),
+			s->qmp.value ? "true" : "false");
 	if (r < 0)
 		return r;
 	*ret = strbuf_steal(&b);

@@ -7,6 +7,7 @@
  * caller's default unit (KiB for memtune, bytes for throttles). "unlimited" is SIZE_UNLIMITED.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SIZE_UNLIMITED UINT64_MAX
