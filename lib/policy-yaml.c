@@ -214,6 +214,18 @@ static void walk_list(struct ywalk *w, yaml_node_t *node, const char *key,
 	}
 }
 
+/*
+ * Walks one list entry. False when it is not a mapping or one of its own values was wrong:
+ * checks across its keys would then only repeat the same mistake in other words.
+ */
+static bool entry_ok(struct ywalk *w, yaml_node_t *node, const char *key,
+		     const struct yfield *fields, size_t n, void *entry)
+{
+	size_t errors = w->diags->n_errors;
+
+	return ywalk_mapping(w, node, key, fields, n, entry, NULL) && w->diags->n_errors == errors;
+}
+
 static const char *const sched_names[] = { "other", "batch", "idle", "fifo", "rr" };
 
 /* The scheduler/priority pair shared by vcpusched, emulatorsched and iothreadsched. */
@@ -368,7 +380,7 @@ static void vcpusched_item(struct ywalk *w, yaml_node_t *node, const char *key, 
 	struct psched s;
 	size_t allocated = p->cputune.n_vcpusched;
 
-	if (ywalk_mapping(w, node, key, fields, ARRAY_SIZE(fields), &e, NULL) && e.vcpus.set &&
+	if (entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.vcpus.set &&
 	    sched_entry_finish(w, node, key, &e, &s)) {
 		FOREACH_ARRAY (x, p->cputune.vcpusched, p->cputune.n_vcpusched)
 			if (cpuset_overlaps(&x->vcpus, &e.vcpus.cpus)) {
@@ -398,8 +410,7 @@ static void emulatorsched_field(struct ywalk *w, yaml_node_t *node, const char *
 	struct policy *p = base;
 	struct sched_entry e = {};
 
-	if (ywalk_mapping(w, node, key, fields, ARRAY_SIZE(fields), &e, NULL) &&
-	    !ywalk_is_null(node))
+	if (!ywalk_is_null(node) && entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &e))
 		(void)sched_entry_finish(w, node, key, &e, &p->cputune.emulatorsched);
 }
 
@@ -463,8 +474,8 @@ static void iothreadsched_item(struct ywalk *w, yaml_node_t *node, const char *k
 	struct sched_entry e = {};
 	struct psched s;
 
-	if (ywalk_mapping(w, node, key, fields, ARRAY_SIZE(fields), &e, NULL) &&
-	    e.iothreads.value && sched_entry_finish(w, node, key, &e, &s)) {
+	if (entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.iothreads.value &&
+	    sched_entry_finish(w, node, key, &e, &s)) {
 		char *save = NULL;
 
 		for (char *id = strtok_r(e.iothreads.value, ",", &save); id;
@@ -602,7 +613,7 @@ static void device_item(struct ywalk *w, yaml_node_t *node, const char *key, voi
 	struct blkio_device d = {};
 	size_t allocated = p->blkiotune.n_devices;
 
-	if (!ywalk_mapping(w, node, key, fields, ARRAY_SIZE(fields), &d, NULL) || !d.path)
+	if (!entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &d) || !d.path)
 		goto out;
 	if (!d.weight.set && !d.read_bytes_sec.set && !d.write_bytes_sec.set &&
 	    !d.read_iops_sec.set && !d.write_iops_sec.set) {
@@ -758,8 +769,8 @@ static void numatune_section(struct ywalk *w, yaml_node_t *node, const char *key
 			    hint_section);
 }
 
-static void parser_error(const yaml_parser_t *parser, const char *path, struct diag_list *diags,
-			 int *oom)
+static void parser_error(const yaml_parser_t *parser, const char *text, size_t size,
+			 const char *path, struct diag_list *diags, int *oom)
 {
 	const yaml_mark_t *m = &parser->problem_mark;
 	int r;
@@ -772,6 +783,11 @@ static void parser_error(const yaml_parser_t *parser, const char *path, struct d
 		r = diag_add(diags, DIAG_ERROR, path, 0, 0, NULL,
 			     "not valid UTF-8 text at byte %zu: %s (allowed: YAML in UTF-8)",
 			     parser->problem_offset, parser->problem ?: "?");
+	else if (m->index < size && text[m->index] == '\t')
+		r = diag_add(diags, DIAG_ERROR, path, (unsigned)m->line + 1,
+			     (unsigned)m->column + 1, NULL,
+			     "YAML syntax: a tab (allowed: spaces; YAML does not allow tabs for "
+			     "indentation)");
 	else if (parser->context)
 		r = diag_add(diags, DIAG_ERROR, path, (unsigned)m->line + 1,
 			     (unsigned)m->column + 1, NULL, "YAML syntax: %s %s (from line %zu)",
@@ -789,10 +805,17 @@ static int walk_document(struct ywalk *w, yaml_node_t *root, struct policy *p)
 {
 	int r;
 
+	char buf[80];
+
 	p->origin = ywalk_origin(w, root);
-	if (!ywalk_is_null(root))
+	if (root->type == YAML_MAPPING_NODE)
 		(void)ywalk_mapping(w, root, "", document_fields, ARRAY_SIZE(document_fields), p,
 				    hint_section);
+	else if (!ywalk_is_null(root))
+		ywalk_error(w, root, NULL,
+			    "a policy document is a mapping, got %s (allowed keys: match, cputune, "
+			    "memtune, blkiotune, numatune)",
+			    ywalk_describe(root, buf, sizeof(buf)));
 	if (w->budget == 0)
 		ywalk_error(w, root, NULL,
 			    "the document is too large to check (more than %d nodes, counting "
@@ -821,7 +844,7 @@ int policy_parse(const char *path, const char *text, size_t size, const struct p
 		struct ywalk w;
 
 		if (!yaml_parser_load(&parser, &doc)) {
-			parser_error(&parser, f->path, diags, &oom);
+			parser_error(&parser, text, size, f->path, diags, &oom);
 			break;
 		}
 		root = yaml_document_get_root_node(&doc);

@@ -27,8 +27,8 @@ void ywalk_error(struct ywalk *w, const yaml_node_t *node, const char *key, cons
 	va_list ap;
 
 	va_start(ap, fmt);
-	add_diag(w, (unsigned)node->start_mark.line + 1, (unsigned)node->start_mark.column + 1, key,
-		 fmt, ap);
+	add_diag(w, (unsigned)node->start_mark.line + 1, (unsigned)node->start_mark.column + 1,
+		 key && *key ? key : NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -48,7 +48,7 @@ void ywalk_error_at(struct ywalk *w, const yaml_node_t *node, size_t offset, con
 			column++;
 	}
 	va_start(ap, fmt);
-	add_diag(w, (unsigned)node->start_mark.line + 1, column, key, fmt, ap);
+	add_diag(w, (unsigned)node->start_mark.line + 1, column, key && *key ? key : NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -127,29 +127,28 @@ const char *ywalk_key_index(char *buf, size_t size, const char *parent, size_t i
 	return buf;
 }
 
+/* Optimal string alignment distance: edits, with a swap of neighbours counting as one. */
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), row[64];
+	size_t la = strlen(a), lb = strlen(b), d[32][32];
 
-	if (la >= ARRAY_SIZE(row) || lb >= ARRAY_SIZE(row))
+	if (la >= ARRAY_SIZE(d) || lb >= ARRAY_SIZE(d))
 		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = MIN(d[i - 1][j] + 1, d[i][j - 1] + 1);
 
-			size_t best = MIN(up + 1, row[j - 1] + 1);
-
-			row[j] = MIN(best, diag + cost);
-			diag = up;
+			best = MIN(best, d[i - 1][j - 1] + cost);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+				best = MIN(best, d[i - 2][j - 2] + 1);
+			d[i][j] = best;
 		}
-	}
-	return row[lb];
+	return d[la][lb];
 }
 
 const char *ywalk_suggest(const char *s, const char *const *names, size_t n)

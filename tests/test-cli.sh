@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# kvmtunectl check/show as an administrator meets them: file modes and owners (sshd-style
+# StrictModes), size and count limits, several broken files in one run, exit codes, and `show`
+# with origins. Usage: test-cli.sh KVMTUNECTL
+set -euo pipefail
+
+ctl=$1
+src=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/kvmtune-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root (policy files must be owned by root)"
+	exit 77
+fi
+
+kt() { # run kvmtunectl with the fixture host; sets rc, out, err
+	rc=0
+	"$ctl" --sys-root "$src/sysfs/numa2" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+
+expect() { # DESCRIPTION RC PATTERN-IN-OUTPUT
+	if [ "$rc" != "$2" ] || ! grep -qF -- "$3" <<<"$out$err"; then
+		echo "FAIL: $1: exit $rc (expected $2), output:"
+		echo "$out$err" | sed 's/^/    /'
+		echo "    (expected to contain: $3)"
+		failures=$((failures + 1))
+	else
+		echo "ok: $1"
+	fi
+}
+
+mkdir -m 0755 "$tmp/etc" "$tmp/etc/policy.d"
+good='cputune: { shares: 2048 }'
+echo "$good" >"$tmp/etc/policy.d/10-good.yaml"
+chmod 0644 "$tmp/etc/policy.d/10-good.yaml"
+
+kt -C "$tmp/etc" check
+expect "a valid policy directory" 0 "configuration OK"
+
+kt -C "$tmp/nonexistent" check
+expect "no policy directory at all is an empty configuration" 0 "does not exist: no policies"
+
+cp "$tmp/etc/policy.d/10-good.yaml" "$tmp/gw.yaml"
+chmod 0664 "$tmp/gw.yaml"
+kt check "$tmp/gw.yaml"
+expect "a group-writable file is refused" 1 "gw.yaml: error: writable by its group (mode 0664), refused"
+
+chmod 0646 "$tmp/gw.yaml"
+kt check "$tmp/gw.yaml"
+expect "an other-writable file is refused" 1 "writable by others (mode 0646), refused"
+
+cp "$tmp/etc/policy.d/10-good.yaml" "$tmp/nobody.yaml"
+chown 65534 "$tmp/nobody.yaml"
+kt check "$tmp/nobody.yaml"
+expect "a file not owned by root is refused" 1 "owned by uid 65534, refused (allowed: owned by root)"
+
+mkdir -m 0775 "$tmp/gwdir"
+kt check "$tmp/gwdir"
+expect "a group-writable policy directory is refused" 1 "gwdir: error: writable by its group"
+
+mkdir -m 0755 "$tmp/dirs" "$tmp/dirs/x.yaml"
+kt check "$tmp/dirs"
+expect "a directory named *.yaml is not a policy" 1 "x.yaml: error: not a regular file"
+
+ln -s "$tmp/etc/policy.d/10-good.yaml" "$tmp/dirs/link.yaml"
+rmdir "$tmp/dirs/x.yaml"
+kt check "$tmp/dirs"
+expect "a symlink to a good root-owned file is followed" 0 "configuration OK"
+
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >"$tmp/big.yaml"
+chmod 0644 "$tmp/big.yaml"
+kt check "$tmp/big.yaml"
+expect "a file over 1 MiB is refused" 1 "larger than 1048576 bytes"
+
+for i in $(seq 257); do printf -- '---\ncputune: { shares: %d }\n' $((i + 2)); done >"$tmp/docs.yaml"
+chmod 0644 "$tmp/docs.yaml"
+kt check "$tmp/docs.yaml"
+expect "more than 256 documents is refused" 1 "docs.yaml:513:1: error: more than 256 documents in one file"
+
+mkdir -m 0755 "$tmp/many"
+for i in $(seq 1025); do echo "$good" >"$tmp/many/$i.yaml"; done
+chmod 0644 "$tmp/many"/*.yaml
+kt check "$tmp/many"
+expect "more than 1024 files in a directory is refused" 1 "more than 1024 policy files"
+
+kt check "$tmp/absent.yaml"
+expect "a missing file is an error" 1 "absent.yaml: error: cannot open: No such file or directory"
+
+printf 'cputune:\n  shares: \xff\xfe\n' >"$tmp/binary.yaml"
+chmod 0644 "$tmp/binary.yaml"
+kt check "$tmp/binary.yaml"
+expect "text that is not UTF-8" 1 "not valid UTF-8 text at byte"
+
+printf 'cputune: { shares: 1 }\n' >"$tmp/a.yaml"
+printf 'backend: cgroup\n' >"$tmp/kvmtuned.yaml"
+printf 'memtune: { hard_limit: 1X }\n' >"$tmp/b.yaml"
+chmod 0644 "$tmp/a.yaml" "$tmp/b.yaml" "$tmp/kvmtuned.yaml"
+kt check "$tmp/a.yaml" "$tmp/kvmtuned.yaml" "$tmp/b.yaml"
+expect "every broken file in one run (1)" 1 "a.yaml:1:20: error: cputune.shares: 1 is out of range"
+expect "every broken file in one run (2)" 1 "kvmtuned.yaml:1:10: error: backend: 'cgroup' is not known"
+expect "every broken file in one run (3)" 1 "b.yaml:1:25: error: memtune.hard_limit: '1X' is not a size"
+expect "every broken file in one run (count)" 1 "3 errors"
+
+kt check -v "$tmp/etc/policy.d/10-good.yaml"
+expect "check -v prints the normalized policy" 0 "  shares: 2048"
+
+kt frobnicate
+expect "an unknown command is a usage error" 2 "unknown command 'frobnicate'"
+kt check --bogus
+expect "an unknown option is a usage error" 2 "unrecognized option"
+kt show
+expect "show without --match is a usage error" 2 "show needs --match"
+kt show --match colour=blue
+expect "an unknown --match key is a usage error" 2 "unknown key 'colour'"
+
+cat >"$tmp/etc/policy.d/20-web.yaml" <<'YAML'
+match:
+  name: "web-*"
+memtune:
+  hard_limit: 2G
+---
+match: { user: root }
+cputune: { weight: 300 }
+YAML
+chmod 0644 "$tmp/etc/policy.d/20-web.yaml"
+kt -C "$tmp/etc" show --match name=web-01
+expect "show: the later file's value, with its origin" 0 \
+	"hard_limit: \"2G\"  # $tmp/etc/policy.d/20-web.yaml:4"
+expect "show: earlier values stay, with theirs" 0 "shares: 2048  # $tmp/etc/policy.d/10-good.yaml:1"
+expect "show: a document that needs a key not given is named" 0 \
+	"not considered: $tmp/etc/policy.d/20-web.yaml:6 matches on user"
+kt -C "$tmp/etc" show --match name=web-01,user=root
+expect "show: with the user, weight replaces shares" 0 "weight: 300  # $tmp/etc/policy.d/20-web.yaml:7"
+kt -C "$tmp/etc" show --match name=db-01
+expect "show: a VM no named policy fits gets the general one" 0 "# applies: $tmp/etc/policy.d/10-good.yaml:1"
+
+printf 'memtune: { swap_hard_limit: 1G }\n' >"$tmp/etc/policy.d/30-swap.yaml"
+chmod 0644 "$tmp/etc/policy.d/30-swap.yaml"
+kt -C "$tmp/etc" show --match name=web-01
+expect "show: a merged policy that breaks a rule across files" 1 \
+	"30-swap.yaml:1:29: error: memtune.swap_hard_limit: 1G is below hard_limit 2G set at $tmp/etc/policy.d/20-web.yaml:4"
+
+echo
+if [ "$failures" -gt 0 ]; then
+	echo "$failures check(s) failed"
+	exit 1
+fi
+echo "all checks passed"
