@@ -16,7 +16,7 @@ struct strbuf {
 
 int strbuf_append(struct strbuf *b, const char *s);
 _printf_(2, 3) int strbuf_printf(struct strbuf *b, const char *fmt, ...);
-int strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap);
+_printf_(2, 0) int strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap);
 /* Appends s as a double-quoted YAML scalar, escaping what needs it. */
 int strbuf_append_quoted(struct strbuf *b, const char *s);
 /* Returns the string (caller frees) and leaves b empty. Never NULL after a successful append. */

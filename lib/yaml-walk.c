@@ -12,8 +12,8 @@
 
 #define KEY_MAX 256
 
-static void add_diag(struct ywalk *w, unsigned line, unsigned column, const char *key,
-		     const char *fmt, va_list ap)
+_printf_(5, 0) static void add_diag(struct ywalk *w, unsigned line, unsigned column,
+				    const char *key, const char *fmt, va_list ap)
 {
 	_cleanup_(strbuf_done) struct strbuf msg = {};
 

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Installs what kvmtune needs to build, test and run on Debian 12 (root). Idempotent: asks apt
+# only for packages that are missing. Usage: tools/install-deps.sh [build|test|demo]...
+set -euo pipefail
+
+build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
+	libcgroup-dev)
+test=(clang clang-format python3 qemu-system-x86)
+demo=(qemu-system-x86)
+
+want=()
+for set in "${@:-build}"; do
+	case "$set" in
+	build) want+=("${build[@]}") ;;
+	test) want+=("${build[@]}" "${test[@]}") ;;
+	demo) want+=("${build[@]}" "${demo[@]}") ;;
+	*) echo "install-deps.sh: unknown set '$set' (allowed: build, test, demo)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "install-deps.sh: missing packages ${missing[*]}; run as root" >&2
+		exit 1
+	fi
+	echo "Installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

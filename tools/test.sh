@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The test command (README): installs what is missing, builds with ASan+UBSan and runs every
+# test suite, checks the formatting, builds once more with -O3 -DNDEBUG (asserts with side
+# effects would show) and runs the unit tests there, and runs each libFuzzer target for
+# FUZZ_SECONDS (default 60). Ends with the line "N passed, N failed, N skipped".
+#
+# Run as root on Debian 12: the tests create block device nodes and root-owned policy files in
+# private temporary directories; they touch no cgroup and no process they did not start.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+fuzz_seconds=${FUZZ_SECONDS:-60}
+passed=0
+failed=0
+skipped=0
+failures=()
+
+step() { # NAME COMMAND...: one pass or failure of its own
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "--- ok: $name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "--- FAIL: $name"
+	fi
+}
+
+# Counts meson's results from its JSON log: one line per test.
+count_meson() { # BUILDDIR
+	local counts
+	counts=$(python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = s = 0
+names = []
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    r = t["result"]
+    if r in ("OK", "EXPECTEDFAIL"):
+        p += 1
+    elif r == "SKIP":
+        s += 1
+    else:
+        f += 1
+        names.append(t["name"])
+print(p, f, s, " ".join(names))
+PY
+	) || return 1
+	read -r p f s names <<<"$counts"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	[ -z "$names" ] || failures+=($names)
+}
+
+tools/install-deps.sh test || exit 1
+
+echo "=== build (ASan+UBSan)"
+[ -f build/build.ninja ] || meson setup build || exit 1
+ninja -C build || { echo "1 passed, 1 failed"; exit 1; }
+meson test -C build --print-errorlogs --num-processes 2
+count_meson build
+
+step "clang-format" bash -c 'git ls-files "*.c" "*.h" | xargs clang-format --dry-run --Werror'
+
+release() {
+	[ -f build-release/build.ninja ] ||
+		meson setup build-release -Db_ndebug=true -Doptimization=3 -Db_sanitize=none \
+			>/dev/null || return 1
+	ninja -C build-release && meson test -C build-release --suite unit --suite golden \
+		--num-processes 2 >/dev/null
+}
+step "release build (-O3, NDEBUG) and its unit and golden tests" release
+
+fuzz() { # TARGET
+	local corpus
+	corpus=$(mktemp -d /tmp/kvmtune-fuzz-XXXXXX)
+	case "$1" in
+	policy) cp tests/policy/*.yaml conf/examples/*.yaml "$corpus/" ;;
+	cpuset) cp tests/fuzz/seeds-cpuset/* "$corpus/" ;;
+	esac
+	build-fuzz/tests/fuzz-"$1" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
+		-print_final_stats=1 "$corpus" 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)"
+	local rc=${PIPESTATUS[0]}
+	rm -rf "$corpus"
+	return "$rc"
+}
+if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true \
+	-Db_lundef=false >/dev/null; then
+	if ninja -C build-fuzz tests/fuzz-policy tests/fuzz-cpuset >/dev/null; then
+		step "fuzz policy loader for ${fuzz_seconds}s" fuzz policy
+		step "fuzz CPU list parser for ${fuzz_seconds}s" fuzz cpuset
+	else
+		step "fuzz targets build (clang)" false
+	fi
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
