@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 
+#include "discover.h"
 #include "policy-set.h"
+#include "settings.h"
 #include "topology.h"
 
 enum {
@@ -18,6 +20,7 @@ enum {
 struct ctl {
 	const char *config_dir; /* --config-dir, default /etc/kvmtune */
 	const char *sys_root;	/* --sys-root: a sysfs tree for tests; NULL = the host's */
+	const char *proc_root;	/* --proc-root: a procfs tree for tests; NULL = /proc */
 	bool verbose;
 	struct topology topo;
 };
@@ -28,7 +31,27 @@ int ctl_load_topology(struct ctl *c);
 /* The environment policies are checked in: this host, devices and users and file modes. */
 struct policy_env ctl_policy_env(const struct ctl *c);
 
+/*
+ * Everything a verb about running VMs needs: settings, policies, the VMs. Prints problems
+ * (policy files with errors are left out, as the daemon would) and returns an exit code.
+ */
+struct ctl_world {
+	struct settings settings;
+	struct policy_set policies;
+	struct diag_list diags;
+	struct vm *vms;
+	size_t n_vms;
+	int proc_fd;
+};
+int ctl_world_load(struct ctl *c, struct ctl_world *w);
+void ctl_world_done(struct ctl_world *w);
+
+/* The VMs the arguments name (name, pid or uuid); all when none. EXIT_NO_VM when one is unknown. */
+int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret, size_t *ret_n);
+
 int verb_check(struct ctl *c, int argc, char **argv);
+int verb_list(struct ctl *c, int argc, char **argv);
+int verb_status(struct ctl *c, int argc, char **argv);
 int verb_show(struct ctl *c, int argc, char **argv);
 
 /* Prints "out of memory" and returns EXIT_INVALID. */

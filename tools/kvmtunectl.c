@@ -11,6 +11,8 @@ static const struct {
 } verbs[] = {
 	{ "check", verb_check },
 	{ "show", verb_show },
+	{ "list", verb_list },
+	{ "status", verb_status },
 };
 
 static void help(void)
@@ -25,10 +27,13 @@ static void help(void)
 	       "  show --match KEY=VALUE,.. The effective policy for a VM identity, each value\n"
 	       "                            with the file:line it comes from\n"
 	       "                            (keys: name, uuid, user, binary)\n"
+	       "  list [--json]             The QEMU VMs on this host\n"
+	       "  status [--json] [VM...]   Each VM's threads: role, where it runs, its cgroup\n"
 	       "\n"
 	       "Options:\n"
 	       "  -C, --config-dir DIR      Configuration directory (default %s)\n"
 	       "      --sys-root DIR        Read the host topology from DIR instead of /sys\n"
+	       "      --proc-root DIR       Read processes from DIR instead of /proc\n"
 	       "  -v, --verbose             More output\n"
 	       "  -h, --help                This text\n"
 	       "      --version             Print the version\n"
@@ -73,6 +78,7 @@ int main(int argc, char **argv)
 {
 	enum {
 		ARG_SYS_ROOT = 0x100,
+		ARG_PROC_ROOT,
 		ARG_VERSION
 	};
 	static const struct option options[] = { { "config-dir", required_argument, NULL, 'C' },
@@ -93,6 +99,9 @@ int main(int argc, char **argv)
 			break;
 		case ARG_SYS_ROOT:
 			c.sys_root = optarg;
+			break;
+		case ARG_PROC_ROOT:
+			c.proc_root = optarg;
 			break;
 		case 'v':
 			c.verbose = true;
@@ -118,7 +127,7 @@ int main(int argc, char **argv)
 			return r;
 		}
 	fprintf(stderr,
-		"kvmtunectl: unknown command '%s' (allowed: check, show). Try "
+		"kvmtunectl: unknown command '%s' (allowed: check, show, list, status). Try "
 		"'kvmtunectl --help'.\n",
 		argv[optind]);
 	return EXIT_USAGE;

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* What the verbs about running VMs share: settings, policies, discovered VMs. */
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define QMP_TIMEOUT_USEC (500 * 1000)
+
+int ctl_world_load(struct ctl *c, struct ctl_world *w)
+{
+	_cleanup_free_ char *settings_path = NULL, *dir = NULL;
+	struct discover_opts o;
+	struct policy_env env;
+	int r = ctl_load_topology(c);
+
+	*w = (struct ctl_world){ .proc_fd = -EBADF };
+	if (r != EXIT_OK)
+		return r;
+	env = ctl_policy_env(c);
+	if (settings_defaults(&w->settings) < 0 ||
+	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0 ||
+	    asprintf(&dir, "%s/policy.d", c->config_dir) < 0)
+		return log_oom();
+	r = settings_load(settings_path, true, &w->settings, &w->diags);
+	if (r == -ENOMEM)
+		return log_oom();
+	if (access(dir, F_OK) == 0 &&
+	    policy_set_load(&w->policies, (const char *const *)&dir, 1, &env, &w->diags) < 0)
+		return log_oom();
+	if (w->diags.n_errors > 0) {
+		diag_list_print(&w->diags, stderr);
+		fprintf(stderr, "kvmtunectl: files with errors are left out (settings: the "
+				"built-in defaults).\n");
+	}
+	w->proc_fd = open(c->proc_root ?: "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (w->proc_fd < 0) {
+		fprintf(stderr, "kvmtunectl: %s: %m\n", c->proc_root ?: "/proc");
+		return EXIT_USAGE;
+	}
+	o = (struct discover_opts){
+		.proc_fd = w->proc_fd,
+		.qemu_binaries = w->settings.qemu_binaries,
+		.n_qemu_binaries = w->settings.n_qemu_binaries,
+		.skip_managed = w->settings.skip_managed.value,
+		.qmp = w->settings.qmp.value,
+		.qmp_timeout_usec = QMP_TIMEOUT_USEC,
+	};
+	r = discover_all(&o, &w->vms, &w->n_vms);
+	if (r < 0) {
+		fprintf(stderr, "kvmtunectl: cannot look for VMs: %s\n", strerror(-r));
+		return EXIT_INVALID;
+	}
+	return EXIT_OK;
+}
+
+void ctl_world_done(struct ctl_world *w)
+{
+	settings_done(&w->settings);
+	policy_set_done(&w->policies);
+	diag_list_done(&w->diags);
+	vms_free(w->vms, w->n_vms);
+	safe_close(w->proc_fd);
+	*w = (struct ctl_world){ .proc_fd = -EBADF };
+}
+
+static bool vm_is(const struct vm *vm, const char *arg)
+{
+	char pid[16];
+
+	(void)snprintf(pid, sizeof(pid), "%d", (int)vm->pid);
+	return streq(arg, pid) || streq(arg, vm->name) ||
+	       (vm->cmdline.uuid && strcasecmp(arg, vm->cmdline.uuid) == 0);
+}
+
+int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret, size_t *ret_n)
+{
+	struct vm **v = calloc(w->n_vms + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return log_oom();
+	for (size_t i = 0; i < w->n_vms; i++) {
+		bool wanted = n == 0;
+
+		for (size_t j = 0; j < n && !wanted; j++)
+			wanted = vm_is(&w->vms[i], args[j]);
+		if (wanted)
+			v[k++] = &w->vms[i];
+	}
+	for (size_t j = 0; j < n; j++) {
+		bool found = false;
+
+		for (size_t i = 0; i < w->n_vms && !found; i++)
+			found = vm_is(&w->vms[i], args[j]);
+		if (!found) {
+			fprintf(stderr,
+				"kvmtunectl: no VM '%s' (a name, pid or uuid of a running "
+				"QEMU; see kvmtunectl list)\n",
+				args[j]);
+			free(v);
+			return EXIT_NO_VM;
+		}
+	}
+	*ret = v;
+	*ret_n = k;
+	return EXIT_OK;
+}
