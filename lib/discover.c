@@ -214,11 +214,27 @@ static int add_note(struct vm *vm, const char *text)
 	return 0;
 }
 
+static bool iothread_found(const struct vm *vm, const char *id)
+{
+	FOREACH_ARRAY (t, vm->threads, vm->n_threads)
+		if (t->role == ROLE_IOTHREAD && streq(t->iothread, id))
+			return true;
+	return false;
+}
+
+static bool iothreads_found(const struct vm *vm)
+{
+	for (size_t i = 0; i < vm->cmdline.n_iothreads; i++)
+		if (!iothread_found(vm, vm->cmdline.iothreads[i]))
+			return false;
+	return true;
+}
+
 static int classify_finish(struct vm *vm, enum role_source best)
 {
 	char note[256];
 	int r = 0;
-	bool single = false;
+	bool single = false, complete;
 
 	vm->vcpus_found = 0;
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
@@ -233,13 +249,20 @@ static int classify_finish(struct vm *vm, enum role_source best)
 			     "single-threaded TCG: one thread runs every vCPU; it is treated as "
 			     "vcpu0, and per-vCPU pinning or quota cannot apply");
 	}
-	/* Everything else is emulator: certain once every vCPU is known. */
+	/*
+	 * Everything else is emulator: certain once every vCPU and every iothread of the command
+	 * line is known. Until then any of them may be the missing one, except the main thread
+	 * and kernel-made workers, which never are.
+	 */
+	complete = vm->vcpus_found >= vm->vcpus_expected && iothreads_found(vm);
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads)
 		if (t->source == ROLE_SOURCE_NONE || t->role == ROLE_EMULATOR) {
+			bool certain = complete || t->tid == vm->pid || is_user_worker(t);
+
 			free(t->iothread);
 			t->iothread = NULL;
 			t->role = ROLE_EMULATOR;
-			t->source = vm->vcpus_found >= vm->vcpus_expected ? best : ROLE_SOURCE_NONE;
+			t->source = certain ? best : ROLE_SOURCE_NONE;
 		}
 	if (r >= 0 && vm->vcpus_found < vm->vcpus_expected) {
 		(void)snprintf(note, sizeof(note),
@@ -248,13 +271,8 @@ static int classify_finish(struct vm *vm, enum role_source best)
 			       vm->vcpus_expected - vm->vcpus_found, vm->vcpus_expected);
 		r = add_note(vm, note);
 	}
-	for (size_t i = 0; r >= 0 && i < vm->cmdline.n_iothreads; i++) {
-		bool found = false;
-
-		FOREACH_ARRAY (t, vm->threads, vm->n_threads)
-			found = found || (t->role == ROLE_IOTHREAD &&
-					  streq(t->iothread, vm->cmdline.iothreads[i]));
-		if (!found) {
+	for (size_t i = 0; r >= 0 && i < vm->cmdline.n_iothreads; i++)
+		if (!iothread_found(vm, vm->cmdline.iothreads[i])) {
 			(void)snprintf(note, sizeof(note),
 				       "iothread %.64s: thread unknown%s; a QMP socket would tell",
 				       vm->cmdline.iothreads[i],
@@ -264,7 +282,6 @@ static int classify_finish(struct vm *vm, enum role_source best)
 					       : "");
 			r = add_note(vm, note);
 		}
-	}
 	return r;
 }
 
