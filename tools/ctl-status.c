@@ -280,6 +280,7 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 {
 	const struct vm *vm = v->vm;
 	char user[16];
+	int width = 8;
 
 	printf("VM %s  (pid %d, user %s%s%s)\n", vm->name, (int)vm->pid, user_name(vm->uid, user),
 	       vm->cmdline.uuid ? ", uuid " : "", vm->cmdline.uuid ?: "");
@@ -299,15 +300,20 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 	       vm->qmp_result < 0 && vm->qmp_path ? "" : "");
 	if (vm->note)
 		printf("  note:      %s\n", vm->note);
-	printf("\n  %-8s %-18s %-7s %-4s %-5s %10s  %-10s %s\n", "TID", "ROLE", "SOURCE", "CPU",
-	       "STATE", "CPU TIME", "AFFINITY", "CGROUP");
+	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
+		char role[160];
+
+		width = MAX(width, (int)strlen(thread_role_format(t, role, sizeof(role))));
+	}
+	printf("\n  %-8s %-*s %-7s %-4s %-5s %10s  %-10s %s\n", "TID", width, "ROLE", "SOURCE",
+	       "CPU", "STATE", "CPU TIME", "AFFINITY", "CGROUP");
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
 		struct thread_info info;
 
 		thread_info_read(w->proc_fd, vm, t, &info);
-		printf("  %-8d %-18s %-7s %-4d %-5c %9.2fs  %-10s %s\n", (int)t->tid, info.role,
-		       role_source_to_string(t->source), t->stat.processor, t->stat.state,
-		       info.cpu_seconds, info.affinity ?: "?", info.cgroup ?: "?");
+		printf("  %-8d %-*s %-7s %-4d %-5c %9.2fs  %-10s %s\n", (int)t->tid, width,
+		       info.role, role_source_to_string(t->source), t->stat.processor,
+		       t->stat.state, info.cpu_seconds, info.affinity ?: "?", info.cgroup ?: "?");
 		thread_info_done(&info);
 	}
 	printf("\n");

@@ -81,13 +81,15 @@ int main(int argc, char **argv)
 		ARG_PROC_ROOT,
 		ARG_VERSION
 	};
-	static const struct option options[] = { { "config-dir", required_argument, NULL, 'C' },
-						 { "sys-root", required_argument, NULL,
-						   ARG_SYS_ROOT },
-						 { "verbose", no_argument, NULL, 'v' },
-						 { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, ARG_VERSION },
-						 {} };
+	static const struct option options[] = {
+		{ "config-dir", required_argument, NULL, 'C' },
+		{ "sys-root", required_argument, NULL, ARG_SYS_ROOT },
+		{ "proc-root", required_argument, NULL, ARG_PROC_ROOT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{}
+	};
 	struct ctl c = { .config_dir = KVMTUNE_CONFIG_DIR };
 	int opt, r;
 

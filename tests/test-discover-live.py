@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Discovery against real QEMU processes: `kvmtunectl status --json` roles versus QMP's truth.
+
+For each configuration a real qemu-system-x86_64 starts with a QMP socket (the truth). kvmtunectl
+runs twice: with `qmp: false` (names and KVM evidence only: every role must be right or honestly
+"none", and configurations with names or KVM must be complete) and with `qmp: true` (every role
+exactly QMP's). Also: a hot-plugged vCPU, a process that only pretends to be QEMU, a QMP socket
+held by another client, and an empty host.
+
+Usage: test-discover-live.py KVMTUNECTL. Starts and ends only its own processes, by pid.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
+from qmp import QMP  # noqa: E402
+
+QEMU = "/usr/bin/qemu-system-x86_64"
+CTL = os.path.abspath(sys.argv[1])
+failures = []
+procs = []
+
+
+def check(what, ok, detail=""):
+    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else "\n    " + detail))
+    if not ok:
+        failures.append(what)
+
+
+def start_qemu(tmp, name, args, qmp=True):
+    cmd = [QEMU, "-display", "none", "-nodefaults", "-m", "64"] + args
+    sock = os.path.join(tmp, name + ".qmp")
+    if qmp:
+        cmd += ["-qmp", "unix:%s,server=on,wait=off" % sock]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, close_fds=True)
+    procs.append(p)
+    return p, sock
+
+
+def truth(sock, pid):
+    """Role of every thread of pid as QMP says; the rest are emulator."""
+    with QMP(sock) as q:
+        cpus = q.cmd("query-cpus-fast")
+        iothreads = q.cmd("query-iothreads")
+    roles = {int(t): "emulator" for t in os.listdir("/proc/%d/task" % pid)}
+    for c in sorted(cpus, key=lambda c: -c["cpu-index"]):
+        roles[c["thread-id"]] = "vcpu%d" % c["cpu-index"]
+    for i in iothreads:
+        roles[i["thread-id"]] = "iothread:" + i["id"]
+    return roles, cpus
+
+
+def wait_ready(sock, pid, vcpus, names):
+    """Until QMP lists the vCPUs and (with names) every vCPU thread has renamed itself."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            _, cpus = truth(sock, pid)
+            comms = [open("/proc/%d/task/%d/comm" % (pid, c["thread-id"])).read() for c in cpus]
+            if len(cpus) >= vcpus and (not names or all(c.startswith(("CPU", "ALL")) for c in comms)):
+                time.sleep(0.3)  # the other threads rename themselves too
+                return True
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def status(config, *vms, proc_root=None):
+    cmd = [CTL, "-C", config] + (["--proc-root", proc_root] if proc_root else []) + ["status", "--json"] + list(vms)
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.monotonic() - t0
+    return r, elapsed
+
+
+def config_dir(tmp, qmp):
+    d = os.path.join(tmp, "etc-qmp" if qmp else "etc-noqmp")
+    os.makedirs(os.path.join(d, "policy.d"), exist_ok=True)
+    with open(os.path.join(d, "kvmtuned.yaml"), "w") as f:
+        f.write("qmp: %s\n" % ("true" if qmp else "false"))
+    os.chmod(os.path.join(d, "kvmtuned.yaml"), 0o644)
+    return d
+
+
+def compare(what, vm, roles, complete):
+    got = {t["tid"]: t for t in vm["threads"]}
+    wrong = ["%d: %s by %s, truth %s" % (tid, got[tid]["role"], got[tid]["source"], roles.get(tid))
+             for tid in got if got[tid]["source"] != "none" and got[tid]["role"] != roles.get(tid)]
+    unknown = [tid for tid in got if got[tid]["source"] == "none"]
+    check(what + ": every role known is right", not wrong, "; ".join(wrong))
+    if complete:
+        check(what + ": every role is known", not unknown, "unknown: %s; note: %s" % (unknown, vm["note"]))
+    elif unknown:
+        check(what + ": what is unknown comes with guidance", bool(vm["note"]), str(vm))
+
+
+CONFIGS = [
+    # name, args, vcpus, names, complete without QMP
+    ("kvm-named", ["-accel", "kvm", "-smp", "2", "-name", "guest=kvm-named,debug-threads=on"], 2, True, True),
+    ("kvm-plain", ["-accel", "kvm", "-smp", "6,sockets=2,cores=3", "-name", "guest=kvm-plain"], 6, False, True),
+    ("tcg-named", ["-accel", "tcg", "-smp", "3", "-name", "guest=tcg-named,debug-threads=on",
+                   "-object", "iothread,id=io1", "-object", "iothread,id=averyveryverylongid"], 3, True, False),
+    ("tcg-plain", ["-accel", "tcg", "-smp", "2", "-name", "guest=tcg-plain"], 2, False, False),
+    ("tcg-single", ["-accel", "tcg,thread=single", "-smp", "2", "-name", "guest=tcg-single,debug-threads=on"], 1, True, True),
+]
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skipped: needs root (reads other processes' syscall and fd files)")
+        return 77
+    if not os.access(QEMU, os.X_OK):
+        print("skipped: %s is not installed" % QEMU)
+        return 77
+    kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
+    tmp = tempfile.mkdtemp(prefix="kvmtune-live-")
+    try:
+        noqmp, withqmp = config_dir(tmp, False), config_dir(tmp, True)
+        vms = {}
+        for name, args, vcpus, names, complete in CONFIGS:
+            if "kvm" in args and not kvm:
+                print("skipped: %s: /dev/kvm is not usable here" % name)
+                continue
+            p, sock = start_qemu(tmp, name, args)
+            ok = wait_ready(sock, p.pid, vcpus, names)
+            check(name + ": QEMU started and its vCPUs exist", ok)
+            if ok:
+                vms[name] = (p, sock, complete)
+
+        for name, (p, sock, complete) in vms.items():
+            roles, _ = truth(sock, p.pid)
+            for cfg, label in ((noqmp, "without QMP"), (withqmp, "with QMP")):
+                r, _ = status(cfg, str(p.pid))
+                check("%s %s: status --json exits 0" % (name, label), r.returncode == 0, r.stderr)
+                if r.returncode != 0:
+                    continue
+                out = json.loads(r.stdout)
+                compare("%s %s" % (name, label), out["vms"][0], roles, complete or cfg == withqmp)
+            subprocess.run(["python3", "-m", "json.tool"], input=r.stdout, text=True, check=True,
+                           capture_output=True)
+
+        # A vCPU hot-plugged through QMP is found by name, KVM evidence and QMP alike.
+        if kvm:
+            p, sock = start_qemu(tmp, "hot", ["-accel", "kvm", "-smp", "1,maxcpus=2", "-name", "guest=hot,debug-threads=on"])
+            if wait_ready(sock, p.pid, 1, True):
+                with QMP(sock) as q:
+                    slot = [c for c in q.cmd("query-hotpluggable-cpus") if "qom-path" not in c][0]
+                    q.cmd("device_add", dict(slot["props"], driver=slot["type"], id="cpu1"))
+                wait_ready(sock, p.pid, 2, True)
+                roles, _ = truth(sock, p.pid)
+                check("hot-plug: QMP lists the new vCPU", "vcpu1" in roles.values(), str(roles))
+                for cfg, label in ((noqmp, "without QMP"), (withqmp, "with QMP")):
+                    r, _ = status(cfg, "hot")
+                    compare("hot-plug " + label, json.loads(r.stdout)["vms"][0], roles, True)
+
+        # A process that only looks like QEMU: argv[0], comm and -name say so, its exe does not.
+        fake_dir = os.path.join(tmp, "bin")
+        os.makedirs(fake_dir)
+        fake = os.path.join(fake_dir, "qemu-system-x86_64")
+        shutil.copy("/bin/bash", fake)
+        imp = subprocess.Popen([fake, "-c", "read -t 60", "qemu-system-x86_64", "-name", "guest=victim", "-smp", "2"],
+                               stdin=subprocess.PIPE, close_fds=True)
+        procs.append(imp)
+        time.sleep(0.2)
+        comm = open("/proc/%d/comm" % imp.pid).read().strip()
+        r = subprocess.run([CTL, "-C", withqmp, "list", "--json"], capture_output=True, text=True)
+        pids = [v["pid"] for v in json.loads(r.stdout)["vms"]]
+        check("impostor (comm %r, -name guest=victim) is not a VM" % comm, imp.pid not in pids, str(pids))
+        r = subprocess.run([CTL, "-C", withqmp, "status", "victim"], capture_output=True, text=True)
+        check("status of the impostor's name: no such VM, exit 3", r.returncode == 3, r.stderr)
+
+        # A QMP socket held by another client: status answers within a second from names.
+        if "tcg-named" in vms:
+            p, sock, _ = vms["tcg-named"]
+            roles, _ = truth(sock, p.pid)
+            with QMP(sock):
+                r, elapsed = status(withqmp, "tcg-named")
+            vm = json.loads(r.stdout)["vms"][0]
+            check("held QMP socket: status answers in %.2fs (< 1s)" % elapsed, elapsed < 1.0)
+            check("held QMP socket: QMP is reported as not answering", vm["qmp"] != "answered", vm["qmp"])
+            compare("held QMP socket", vm, roles, False)
+
+        # An empty host.
+        empty = os.path.join(tmp, "emptyproc")
+        os.makedirs(empty)
+        r = subprocess.run([CTL, "-C", withqmp, "--proc-root", empty, "list"], capture_output=True, text=True)
+        check("empty host: list says so, exit 0", r.returncode == 0 and "No QEMU VMs" in r.stdout, r.stdout + r.stderr)
+        r = subprocess.run([CTL, "-C", withqmp, "--proc-root", empty, "status", "--json"], capture_output=True, text=True)
+        check("empty host: status --json is an empty list", json.loads(r.stdout) == {"vms": []}, r.stdout)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print("%d check(s) failed" % len(failures) if failures else "all checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
