@@ -583,6 +583,17 @@ int discover_all(const struct discover_opts *o, struct vm **ret, size_t *ret_n)
 	return 0;
 }
 
+struct vm_identity vm_identity(const struct vm *vm)
+{
+	return (struct vm_identity){
+		.name = vm->name,
+		.uuid = vm->cmdline.uuid,
+		.uid_set = true,
+		.uid = vm->uid,
+		.binary = vm->exe,
+	};
+}
+
 void vm_done(struct vm *vm)
 {
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads)

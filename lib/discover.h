@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "policy.h"
 #include "proc.h"
 #include "qemu-cmdline.h"
 #include "qmp.h"
@@ -99,6 +100,9 @@ int discover_classify(struct vm *vm, const struct qmp_info *qmp);
 
 /* cpu-index of an x86 APIC id for the command line's topology; -1 if none fits. */
 int apic_id_to_cpu_index(const struct qemu_cmdline *c, unsigned apic_id);
+
+/* Who the VM is, for matching policies: name, uuid, owner, binary. Points into vm. */
+struct vm_identity vm_identity(const struct vm *vm);
 
 void vm_done(struct vm *vm);
 void vms_free(struct vm *vms, size_t n);

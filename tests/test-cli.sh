@@ -115,7 +115,7 @@ expect "an unknown command is a usage error" 2 "unknown command 'frobnicate'"
 kt check --bogus
 expect "an unknown option is a usage error" 2 "unrecognized option"
 kt show
-expect "show without --match is a usage error" 2 "show needs --match"
+expect "show without a VM or --match is a usage error" 2 "show needs a VM"
 kt show --match colour=blue
 expect "an unknown --match key is a usage error" 2 "unknown key 'colour'"
 

@@ -148,6 +148,24 @@ def main():
             subprocess.run(["python3", "-m", "json.tool"], input=r.stdout, text=True, check=True,
                            capture_output=True)
 
+        # Policies name running VMs: list shows which apply, show VM the merged result.
+        pol = os.path.join(withqmp, "policy.d", "10-named.yaml")
+        with open(pol, "w") as f:
+            f.write('match:\n  name: "*-named"\ncputune:\n  shares: 512\n')
+        os.chmod(pol, 0o644)
+        if "tcg-named" in vms:
+            r = subprocess.run([CTL, "-C", withqmp, "list", "--json"], capture_output=True, text=True)
+            listed = {v["name"]: v for v in json.loads(r.stdout)["vms"]}
+            check("list: the policy file applies to tcg-named", listed["tcg-named"]["policies"] == [pol],
+                  str(listed.get("tcg-named")))
+            check("list: a VM no policy fits is unmanaged", listed["tcg-plain"]["state"] == "unmanaged",
+                  str(listed.get("tcg-plain")))
+            r = subprocess.run([CTL, "-C", withqmp, "show", "tcg-named"], capture_output=True, text=True)
+            check("show VM: the merged policy with its origin", r.returncode == 0 and
+                  "shares: 512  # %s:4" % pol in r.stdout, r.stdout + r.stderr)
+            r = subprocess.run([CTL, "-C", withqmp, "show", "no-such-vm"], capture_output=True, text=True)
+            check("show of an unknown VM: exit 3", r.returncode == 3, r.stderr)
+
         # A vCPU hot-plugged through QMP is found by name, KVM evidence and QMP alike.
         if kvm:
             p, sock = start_qemu(tmp, "hot", ["-accel", "kvm", "-smp", "1,maxcpus=2", "-name", "guest=hot,debug-threads=on"])

@@ -77,55 +77,61 @@ static void print_fits(const struct policy_fit *fits, size_t n)
 	}
 }
 
-int verb_show(struct ctl *c, int argc, char **argv)
+/* The effective policy for id, with origins. EXIT_INVALID when the merge breaks a rule. */
+static int print_effective(const struct policy_set *set, const struct vm_identity *id,
+			   const char *who)
 {
-	static const struct option options[] = {
-		{ "match", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	_cleanup_(diag_list_done) struct diag_list diags = {};
-	_cleanup_(policy_set_done) struct policy_set set = {};
 	_cleanup_(policy_done) struct policy effective = {};
 	_cleanup_free_ struct policy_fit *fits = NULL;
-	_cleanup_free_ char *dir = NULL, *text = NULL;
-	struct identity_args a = {};
-	struct policy_env env;
+	_cleanup_free_ char *text = NULL;
 	size_t n_fits = 0;
-	int opt, r = -1, merged;
+	int merged = policy_set_effective(set, id, &effective, &fits, &n_fits);
 
-	optind = 1;
-	while (r < 0 && (opt = getopt_long(argc, argv, "m:h", options, NULL)) >= 0)
-		switch (opt) {
-		case 'm':
-			r = parse_match(optarg, &a);
-			break;
-		case 'h':
-			printf("Usage: kvmtunectl show --match "
-			       "name=NAME[,uuid=U,user=U,binary=PATH]\n");
-			r = EXIT_OK;
-			break;
-		default:
-			r = EXIT_USAGE;
-		}
-	if (r < 0 && optind < argc) {
-		fprintf(stderr,
-			"kvmtunectl: show %s: showing a running VM needs VM discovery, "
-			"which this version does not have yet; use --match name=NAME\n",
-			argv[optind]);
-		r = EXIT_USAGE;
+	if (merged < 0 || policy_dump(&effective, true, &text) < 0 ||
+	    policy_check_effective(&effective, &diags) < 0)
+		return log_oom();
+	printf("# effective policy for %s\n", who);
+	print_fits(fits, n_fits);
+	if (merged == 0)
+		printf("# no policy applies: the VM is left as it is\n");
+	fputs(text, stdout);
+	fflush(stdout);
+	diag_list_print(&diags, stderr);
+	return diags.n_errors > 0 ? EXIT_INVALID : EXIT_OK;
+}
+
+static int show_running(struct ctl *c, char **args, size_t n)
+{
+	_cleanup_(ctl_world_done) struct ctl_world w = {};
+	_cleanup_free_ struct vm **vms = NULL;
+	size_t n_vms = 0;
+	int r = ctl_world_load(c, &w);
+
+	if (r == EXIT_OK)
+		r = ctl_select_vms(&w, args, n, &vms, &n_vms);
+	for (size_t i = 0; r == EXIT_OK && i < n_vms; i++) {
+		struct vm_identity id = vm_identity(vms[i]);
+		char who[512];
+
+		(void)snprintf(who, sizeof(who), "VM %s (pid %d, binary %s)", vms[i]->name,
+			       (int)vms[i]->pid, vms[i]->exe);
+		r = print_effective(&w.policies, &id, who);
 	}
-	if (r < 0 && !a.text) {
-		fprintf(stderr,
-			"kvmtunectl: show needs --match name=NAME[,uuid=U,user=U,binary=P]\n");
-		r = EXIT_USAGE;
-	}
-	if (r < 0)
-		r = ctl_load_topology(c);
-	if (r >= 0 && r != EXIT_OK) {
-		free(a.text);
+	return r;
+}
+
+static int show_match(struct ctl *c, const struct vm_identity *id)
+{
+	_cleanup_(diag_list_done) struct diag_list diags = {};
+	_cleanup_(policy_set_done) struct policy_set set = {};
+	_cleanup_free_ char *dir = NULL;
+	char who[512];
+	struct policy_env env;
+	int r = ctl_load_topology(c);
+
+	if (r != EXIT_OK)
 		return r;
-	}
 	env = ctl_policy_env(c);
 	if (asprintf(&dir, "%s/policy.d", c->config_dir) < 0)
 		return log_oom();
@@ -135,24 +141,49 @@ int verb_show(struct ctl *c, int argc, char **argv)
 	diag_list_print(&diags, stderr);
 	if (diags.n_errors > 0)
 		fprintf(stderr, "kvmtunectl: files with errors are left out below.\n");
-	merged = policy_set_effective(&set, &a.id, &effective, &fits, &n_fits);
-	if (merged < 0 || policy_dump(&effective, true, &text) < 0) {
-		free(a.text);
-		return log_oom();
+	(void)snprintf(who, sizeof(who), "%s%s%s%s%s", id->name ? "name=" : "", id->name ?: "",
+		       id->uuid ? " uuid=" : "", id->uuid ?: "",
+		       id->uid_set ? " (user given)" : "");
+	return print_effective(&set, id, who);
+}
+
+int verb_show(struct ctl *c, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "match", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct identity_args a = {};
+	int opt, r = -1;
+
+	optind = 1;
+	while (r < 0 && (opt = getopt_long(argc, argv, "m:h", options, NULL)) >= 0)
+		switch (opt) {
+		case 'm':
+			r = parse_match(optarg, &a);
+			break;
+		case 'h':
+			printf("Usage: kvmtunectl show VM...\n"
+			       "       kvmtunectl show --match "
+			       "name=NAME[,uuid=U,user=U,binary=PATH]\n");
+			r = EXIT_OK;
+			break;
+		default:
+			r = EXIT_USAGE;
+		}
+	if (r < 0 && optind < argc && a.text) {
+		fprintf(stderr, "kvmtunectl: show takes running VMs or --match, not both\n");
+		r = EXIT_USAGE;
+	} else if (r < 0 && optind < argc)
+		r = show_running(c, argv + optind, (size_t)(argc - optind));
+	else if (r < 0 && a.text)
+		r = show_match(c, &a.id);
+	else if (r < 0) {
+		fprintf(stderr, "kvmtunectl: show needs a VM (name, pid or uuid) or --match "
+				"name=NAME[,uuid=U,user=U,binary=P]\n");
+		r = EXIT_USAGE;
 	}
-	printf("# effective policy for %s%s%s%s%s\n", a.id.name ? "name=" : "", a.id.name ?: "",
-	       a.id.uuid ? " uuid=" : "", a.id.uuid ?: "", a.id.uid_set ? " (user given)" : "");
-	print_fits(fits, n_fits);
-	if (merged == 0)
-		printf("# no policy applies: the VM would be left as it is\n");
-	fputs(text, stdout);
-	diag_list_done(&diags);
-	if (policy_check_effective(&effective, &diags) < 0) {
-		free(a.text);
-		return log_oom();
-	}
-	fflush(stdout);
-	diag_list_print(&diags, stderr);
 	free(a.text);
-	return diags.n_errors > 0 ? EXIT_INVALID : EXIT_OK;
+	return r;
 }

@@ -19,13 +19,7 @@ struct vm_view {
 
 static int view_vm(struct ctl_world *w, const struct vm *vm, struct vm_view *ret)
 {
-	struct vm_identity id = {
-		.name = vm->cmdline.name ?: vm->name,
-		.uuid = vm->cmdline.uuid,
-		.uid_set = true,
-		.uid = vm->uid,
-		.binary = vm->exe,
-	};
+	struct vm_identity id = vm_identity(vm);
 	_cleanup_(policy_done) struct policy effective = {};
 	_cleanup_free_ struct policy_fit *fits = NULL;
 	size_t n_fits = 0;
