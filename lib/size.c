@@ -88,6 +88,23 @@ const char *size_format(uint64_t bytes, char buf[static SIZE_FORMAT_MAX])
 	return buf;
 }
 
+const char *size_format_human(uint64_t bytes, char buf[static SIZE_FORMAT_MAX])
+{
+	static const char suffix[] = "BKMGTPE";
+	double v = (double)bytes;
+	unsigned i = 0;
+
+	while (v >= 1024 && i < sizeof(suffix) - 2) {
+		v /= 1024;
+		i++;
+	}
+	if (i == 0)
+		(void)snprintf(buf, SIZE_FORMAT_MAX, "%" PRIu64 "B", bytes);
+	else
+		(void)snprintf(buf, SIZE_FORMAT_MAX, "%.1f%c", v, suffix[i]);
+	return buf;
+}
+
 int parse_int64(const char *s, int64_t *ret)
 {
 	const char *p = s;

@@ -26,5 +26,8 @@ int size_parse(const char *s, uint64_t bare_unit, uint64_t *ret_bytes, size_t *r
 #define SIZE_FORMAT_MAX 32
 const char *size_format(uint64_t bytes, char buf[static SIZE_FORMAT_MAX]);
 
+/* A measurement for people, one decimal in the largest fitting binary unit: "285.2M". */
+const char *size_format_human(uint64_t bytes, char buf[static SIZE_FORMAT_MAX]);
+
 /* Strict decimal integer: optional '-', digits only, no spaces, no overflow. 0/-EINVAL/-ERANGE. */
 int parse_int64(const char *s, int64_t *ret);

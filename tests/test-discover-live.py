@@ -166,6 +166,40 @@ def main():
             r = subprocess.run([CTL, "-C", withqmp, "show", "no-such-vm"], capture_output=True, text=True)
             check("show of an unknown VM: exit 3", r.returncode == 3, r.stderr)
 
+        # status reads back what the kernel holds for the VM's groups.
+        if "kvm-named" in vms or "tcg-named" in vms:
+            p = vms.get("kvm-named", vms.get("tcg-named"))[0]
+            vm = json.loads(status(withqmp, str(p.pid))[0].stdout)["vms"][0]
+            cg = {}
+            for line in open("/proc/%d/cgroup" % p.pid):
+                num, ctrls, path = line.rstrip("\n").split(":", 2)
+                for ctl in ctrls.split(",") if ctrls else ["unified"]:
+                    cg[ctl] = path
+            v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+            def kernel(ctrl, file):
+                base = "/sys/fs/cgroup" if v2 else "/sys/fs/cgroup/" + ctrl
+                return open(base + cg["unified" if v2 else ctrl] + "/" + file).read().strip()
+
+            def limit(text):
+                return "unlimited" if text in ("max", "-1") or int(text) >= 1 << 62 else int(text)
+
+            mem = vm.get("memtune", {})
+            want = limit(kernel("memory", "memory.max" if v2 else "memory.limit_in_bytes"))
+            check("status: memtune hard_limit is the kernel's (%s)" % want, mem.get("hard_limit") == want, str(mem))
+            sched = [g for g in vm.get("schedinfo", []) if "vcpu0" in g["roles"]]
+            if v2:
+                want = int(kernel("cpu", "cpu.weight"))
+                got = sched[0].get("weight") if sched else None
+            else:
+                want = int(kernel("cpu", "cpu.shares"))
+                got = sched[0].get("shares") if sched else None
+            check("status: the vCPUs' cpu weight is the kernel's (%s)" % want, got == want, str(sched))
+            per_node = vm.get("numatune", {}).get("memory_per_node", {})
+            rss = mem.get("rss", 0)
+            check("status: memory per node adds up to about the RSS (%s vs %s)" % (sum(per_node.values()), rss),
+                  per_node and 0.5 * rss <= sum(per_node.values()) <= 2 * rss + (64 << 20), str(per_node))
+
         # A vCPU hot-plugged through QMP is found by name, KVM evidence and QMP alike.
         if kvm:
             p, sock = start_qemu(tmp, "hot", ["-accel", "kvm", "-smp", "1,maxcpus=2", "-name", "guest=hot,debug-threads=on"])

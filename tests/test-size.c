@@ -123,3 +123,14 @@ TEST(parse_int64)
 	ASSERT_ERROR(parse_int64("1.0", &v), EINVAL);
 	ASSERT_ERROR(parse_int64("+1", &v), EINVAL);
 }
+
+TEST(format_human)
+{
+	char buf[SIZE_FORMAT_MAX];
+
+	ASSERT_STREQ(size_format_human(0, buf), "0B");
+	ASSERT_STREQ(size_format_human(1023, buf), "1023B");
+	ASSERT_STREQ(size_format_human(1536, buf), "1.5K");
+	ASSERT_STREQ(size_format_human(300589056, buf), "286.7M");
+	ASSERT_STREQ(size_format_human(UINT64_C(5) << 40, buf), "5.0T");
+}

@@ -130,7 +130,7 @@ static struct json_object *json_str(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static struct json_object *vm_json(int proc_fd, const struct vm_view *v, bool threads)
+static struct json_object *vm_json(struct ctl_world *w, const struct vm_view *v, bool threads)
 {
 	const struct vm *vm = v->vm;
 	struct json_object *o = json_object_new_object(), *a;
@@ -165,7 +165,7 @@ static struct json_object *vm_json(int proc_fd, const struct vm_view *v, bool th
 		struct json_object *j = json_object_new_object();
 		struct thread_info info;
 
-		thread_info_read(proc_fd, vm, t, &info);
+		thread_info_read(w->proc_fd, vm, t, &info);
 		json_object_object_add(j, "tid", json_object_new_int(t->tid));
 		json_object_object_add(j, "name", json_str(t->stat.comm));
 		json_object_object_add(j, "role", json_str(info.role));
@@ -179,6 +179,7 @@ static struct json_object *vm_json(int proc_fd, const struct vm_view *v, bool th
 		thread_info_done(&info);
 	}
 	json_object_object_add(o, "threads", a);
+	resources_json(w, vm, o);
 	return o;
 }
 
@@ -194,7 +195,7 @@ static int print_json(struct ctl_world *w, struct vm **vms, size_t n, bool threa
 			json_object_put(a);
 			return log_oom();
 		}
-		json_object_array_add(a, vm_json(w->proc_fd, &v, threads));
+		json_object_array_add(a, vm_json(w, &v, threads));
 		view_done(&v);
 	}
 	json_object_object_add(root, "vms", a);
@@ -310,6 +311,8 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 		       t->stat.state, info.cpu_seconds, info.affinity ?: "?", info.cgroup ?: "?");
 		thread_info_done(&info);
 	}
+	printf("\n");
+	print_resources(w, vm);
 	printf("\n");
 }
 

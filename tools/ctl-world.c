@@ -16,9 +16,12 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	struct policy_env env;
 	int r = ctl_load_topology(c);
 
-	*w = (struct ctl_world){ .proc_fd = -EBADF };
+	*w = (struct ctl_world){ .proc_fd = -EBADF, .cgroups = { .unified_fd = -EBADF } };
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
+		w->cgroups.v1_fd[i] = -EBADF;
 	if (r != EXIT_OK)
 		return r;
+	w->topo = &c->topo;
 	env = ctl_policy_env(c);
 	if (settings_defaults(&w->settings) < 0 ||
 	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0 ||
@@ -48,6 +51,8 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 		.qmp = w->settings.qmp.value,
 		.qmp_timeout_usec = QMP_TIMEOUT_USEC,
 	};
+	/* Without cgroups (a container, a test's fixture tree) status shows only threads. */
+	(void)cgroup_fs_open("/sys/fs/cgroup", &w->cgroups);
 	r = discover_all(&o, &w->vms, &w->n_vms);
 	if (r < 0) {
 		fprintf(stderr, "kvmtunectl: cannot look for VMs: %s\n", strerror(-r));
@@ -63,6 +68,7 @@ void ctl_world_done(struct ctl_world *w)
 	diag_list_done(&w->diags);
 	vms_free(w->vms, w->n_vms);
 	safe_close(w->proc_fd);
+	cgroup_fs_done(&w->cgroups);
 	*w = (struct ctl_world){ .proc_fd = -EBADF };
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup-fs.h"
 #include "discover.h"
 #include "policy-set.h"
 #include "settings.h"
@@ -42,12 +43,19 @@ struct ctl_world {
 	struct vm *vms;
 	size_t n_vms;
 	int proc_fd;
+	struct cgroup_fs cgroups;
+	const struct topology *topo; /* the ctl's */
 };
 int ctl_world_load(struct ctl *c, struct ctl_world *w);
 void ctl_world_done(struct ctl_world *w);
 
 /* The VMs the arguments name (name, pid or uuid); all when none. EXIT_NO_VM when one is unknown. */
 int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret, size_t *ret_n);
+
+/* status: what the VM's cgroups hold and where its memory sits (ctl-resources.c). */
+struct json_object;
+void print_resources(struct ctl_world *w, const struct vm *vm);
+void resources_json(struct ctl_world *w, const struct vm *vm, struct json_object *o);
 
 int verb_check(struct ctl *c, int argc, char **argv);
 int verb_list(struct ctl *c, int argc, char **argv);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+
+#include "cgroup-fs.h"
+#include "fileio.h"
+#include "macro.h"
+
+#define CGROUP_FILE_MAX (1024 * 1024)
+
+static const char *const v1_names[_CGROUP_CONTROLLER_MAX] = {
+	[CGROUP_CPU] = "cpu",	    [CGROUP_CPUACCT] = "cpuacct", [CGROUP_CPUSET] = "cpuset",
+	[CGROUP_MEMORY] = "memory", [CGROUP_IO] = "blkio",	  [CGROUP_PIDS] = "pids",
+};
+
+static const char *const v2_names[_CGROUP_CONTROLLER_MAX] = {
+	[CGROUP_CPU] = "cpu",	    [CGROUP_CPUACCT] = "cpu", /* v2 accounts in cpu.stat */
+	[CGROUP_CPUSET] = "cpuset", [CGROUP_MEMORY] = "memory",
+	[CGROUP_IO] = "io",	    [CGROUP_PIDS] = "pids",
+};
+
+static const char *const layout_names[_CGROUP_LAYOUT_MAX] = {
+	[CGROUP_LEGACY] = "legacy (v1)",
+	[CGROUP_HYBRID] = "hybrid (v1 controllers, v2 beside them)",
+	[CGROUP_UNIFIED] = "unified (v2)",
+};
+
+const char *cgroup_controller_v1_name(enum cgroup_controller c)
+{
+	return c < _CGROUP_CONTROLLER_MAX ? v1_names[c] : NULL;
+}
+
+const char *cgroup_layout_to_string(enum cgroup_layout l)
+{
+	return l < _CGROUP_LAYOUT_MAX ? layout_names[l] : NULL;
+}
+
+static int open_mount(int dir_fd, const char *name, long magic)
+{
+	struct statfs sf;
+	int fd = openat(dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != magic) {
+		safe_close(fd);
+		return -ENOMEDIUM;
+	}
+	return fd;
+}
+
+/* $ cat /sys/fs/cgroup/cgroup.controllers
+ * cpuset cpu io memory hugetlb pids rdma misc */
+static void read_v2_controllers(struct cgroup_fs *fs)
+{
+	_cleanup_free_ char *buf = NULL;
+
+	if (cgroup_read(fs->unified_fd, "", "cgroup.controllers", &buf) < 0)
+		return;
+	for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+			if (streq(w, v2_names[c]))
+				fs->v2[c] = true;
+}
+
+int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
+{
+	struct cgroup_fs fs = { .unified_fd = -EBADF };
+	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sf;
+
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		fs.v1_fd[c] = -EBADF;
+	if (root_fd < 0)
+		return -errno;
+	if (fstatfs(root_fd, &sf) < 0)
+		return -errno;
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		fs.layout = CGROUP_UNIFIED;
+		fs.unified_fd = TAKE_FD(root_fd);
+		read_v2_controllers(&fs);
+		*ret = fs;
+		return 0;
+	}
+	if (sf.f_type != TMPFS_MAGIC)
+		return -ENOMEDIUM;
+	fs.unified_fd = open_mount(root_fd, "unified", CGROUP2_SUPER_MAGIC);
+	fs.layout = fs.unified_fd >= 0 ? CGROUP_HYBRID : CGROUP_LEGACY;
+	if (fs.unified_fd >= 0)
+		read_v2_controllers(&fs);
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		/* "cpu" is often a symlink to "cpu,cpuacct": /sys/fs/cgroup is the kernel's. */
+		fs.v1_fd[c] = open_mount(root_fd, v1_names[c], CGROUP_SUPER_MAGIC);
+	*ret = fs;
+	return 0;
+}
+
+int cgroup_fs_controller(const struct cgroup_fs *fs, enum cgroup_controller c, int *ret_fd,
+			 int *ret_version)
+{
+	if (fs->v1_fd[c] >= 0) {
+		*ret_fd = fs->v1_fd[c];
+		*ret_version = 1;
+		return 0;
+	}
+	if (fs->unified_fd >= 0 && fs->v2[c]) {
+		*ret_fd = fs->unified_fd;
+		*ret_version = 2;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool cgroup_path_is_safe(const char *path)
+{
+	for (const char *c = path; *c;) {
+		size_t n = strcspn(c, "/");
+
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+		c += *c == '/';
+	}
+	return true;
+}
+
+int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret)
+{
+	char path[4096];
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	while (*group == '/')
+		group++;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", group, *group ? "/" : "", file) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if (!cgroup_path_is_safe(path)) /* never leave the hierarchy */
+		return -EINVAL;
+	fd = openat(hierarchy_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = read_fd(fd, CGROUP_FILE_MAX, ret, NULL);
+	if (r < 0)
+		return r;
+	strip_trailing_space(*ret);
+	return 0;
+}
+
+void cgroup_fs_done(struct cgroup_fs *fs)
+{
+	safe_close(fs->unified_fd);
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		safe_close(fs->v1_fd[c]);
+	*fs = (struct cgroup_fs){ .unified_fd = -EBADF };
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The cgroup hierarchies of a host: legacy (v1 only), hybrid (v1 controllers, plus a cgroup2
+ * mount at <root>/unified) or unified (v2 only). Each hierarchy is reached through a directory
+ * fd; group paths are relative to it and never leave it.
+ */
+
+#include <stdbool.h>
+
+enum cgroup_layout {
+	CGROUP_LEGACY,
+	CGROUP_HYBRID,
+	CGROUP_UNIFIED,
+	_CGROUP_LAYOUT_MAX,
+};
+
+enum cgroup_controller {
+	CGROUP_CPU,
+	CGROUP_CPUACCT,
+	CGROUP_CPUSET,
+	CGROUP_MEMORY,
+	CGROUP_IO, /* blkio on v1 */
+	CGROUP_PIDS,
+	_CGROUP_CONTROLLER_MAX,
+};
+
+struct cgroup_fs {
+	enum cgroup_layout layout;
+	int unified_fd;			   /* the cgroup2 mount, or -EBADF */
+	int v1_fd[_CGROUP_CONTROLLER_MAX]; /* each v1 controller's mount, or -EBADF */
+	bool v2[_CGROUP_CONTROLLER_MAX];   /* available in the cgroup2 mount (root's controllers) */
+};
+
+/*
+ * Opens the hierarchies below root (normally /sys/fs/cgroup), telling the layout from the
+ * filesystem types. Returns 0, -ENOMEDIUM when root is no cgroup mount, or -errno.
+ */
+int cgroup_fs_open(const char *root, struct cgroup_fs *ret);
+
+/*
+ * Where a controller lives: its hierarchy's fd and cgroup version (1 or 2), or -ENOENT when the
+ * host does not have it. A controller on both prefers v1 (the hybrid rule: v1 is where systemd
+ * and the kernel account it).
+ */
+int cgroup_fs_controller(const struct cgroup_fs *fs, enum cgroup_controller c, int *ret_fd,
+			 int *ret_version);
+
+/* The name a controller has in /proc/PID/cgroup on v1 ("blkio" for CGROUP_IO). */
+const char *cgroup_controller_v1_name(enum cgroup_controller c);
+const char *cgroup_layout_to_string(enum cgroup_layout l);
+
+/*
+ * Reads group/file in the hierarchy fd (group relative, "" for the root; a leading '/' is
+ * ignored), without its trailing newline. No symlink is followed. Returns 0 or -errno.
+ */
+int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret);
+
+/* No "." or ".." component: a relative path that stays below where it starts. */
+bool cgroup_path_is_safe(const char *path);
+
+void cgroup_fs_done(struct cgroup_fs *fs);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup-fs.h"
+#include "cgroup-read.h"
+#include "macro.h"
+#include "size.h"
+
+/* v1 reports "no limit" as LONG_MAX rounded down to a page: anything this large is unlimited. */
+#define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
+
+int cg_parse_limit(const char *s, uint64_t *ret)
+{
+	int64_t v;
+
+	if (streq(s, "max") || streq(s, "-1")) {
+		*ret = CG_UNLIMITED;
+		return 0;
+	}
+	if (parse_int64(s, &v) < 0 || v < 0)
+		return -EINVAL;
+	*ret = (uint64_t)v >= V1_UNLIMITED_FLOOR ? CG_UNLIMITED : (uint64_t)v;
+	return 0;
+}
+
+static bool read_limit(int fd, const char *group, const char *file, uint64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+
+	return cgroup_read(fd, group, file, &s) >= 0 && cg_parse_limit(s, ret) >= 0;
+}
+
+int cg_read_cpu(int fd, int version, const char *group, struct cg_cpu *ret)
+{
+	struct cg_cpu c = {};
+	_cleanup_free_ char *max = NULL;
+
+	if (version == 1) {
+		c.have_shares = read_limit(fd, group, "cpu.shares", &c.shares);
+		c.have_bandwidth = read_limit(fd, group, "cpu.cfs_period_us", &c.period) &&
+				   read_limit(fd, group, "cpu.cfs_quota_us", &c.quota);
+	} else {
+		/* $ cat cpu.max
+		 * max 100000 */
+		char quota[32];
+		unsigned long long period;
+
+		c.have_weight = read_limit(fd, group, "cpu.weight", &c.weight);
+		if (cgroup_read(fd, group, "cpu.max", &max) >= 0 &&
+		    sscanf(max, "%31s %llu", quota, &period) == 2 &&
+		    cg_parse_limit(quota, &c.quota) >= 0) {
+			c.period = period;
+			c.have_bandwidth = true;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+int cg_read_memory(int fd, int version, const char *group, struct cg_memory *ret)
+{
+	struct cg_memory m = {};
+
+	if (version == 1) {
+		m.have_limit = read_limit(fd, group, "memory.limit_in_bytes", &m.limit);
+		m.have_soft = read_limit(fd, group, "memory.soft_limit_in_bytes", &m.soft);
+		m.have_swap = read_limit(fd, group, "memory.memsw.limit_in_bytes", &m.swap);
+		m.have_usage = read_limit(fd, group, "memory.usage_in_bytes", &m.usage);
+	} else {
+		m.have_limit = read_limit(fd, group, "memory.max", &m.limit);
+		m.have_soft = read_limit(fd, group, "memory.low", &m.soft);
+		m.have_swap = read_limit(fd, group, "memory.swap.max", &m.swap);
+		m.have_min = read_limit(fd, group, "memory.min", &m.min);
+		m.have_usage = read_limit(fd, group, "memory.current", &m.usage);
+	}
+	*ret = m;
+	return 0;
+}
+
+/* Appends the lines of file (if any) that carry a setting. */
+static void gather(int fd, const char *group, const char *file, char **devices)
+{
+	_cleanup_free_ char *s = NULL;
+	char *joined;
+
+	if (cgroup_read(fd, group, file, &s) < 0 || !*s)
+		return;
+	if (asprintf(&joined, "%s%s%s: %s", *devices ?: "", *devices ? "\n" : "", file, s) < 0)
+		return;
+	free(*devices);
+	*devices = joined;
+}
+
+int cg_read_io(int fd, int version, const char *group, struct cg_io *ret)
+{
+	static const char *const v1_device_files[] = {
+		"blkio.bfq.weight_device",	    "blkio.throttle.read_bps_device",
+		"blkio.throttle.write_bps_device",  "blkio.throttle.read_iops_device",
+		"blkio.throttle.write_iops_device",
+	};
+	_cleanup_free_ char *s = NULL;
+	struct cg_io io = {};
+	const char *weight_file = version == 1 ? "blkio.bfq.weight" : "io.bfq.weight";
+
+	/* $ cat io.bfq.weight      $ cat io.weight
+	 * default 100              default 100 */
+	if (cgroup_read(fd, group, weight_file, &s) >= 0)
+		io.bfq = true;
+	else if (version == 1)
+		(void)cgroup_read(fd, group, "blkio.weight", &s);
+	else
+		(void)cgroup_read(fd, group, "io.weight", &s);
+	if (s) {
+		const char *v = strncmp(s, "default ", 8) == 0 ? s + 8 : s;
+		char first[32];
+
+		(void)snprintf(first, sizeof(first), "%.*s", (int)strcspn(v, "\n"), v);
+		io.have_weight = cg_parse_limit(first, &io.weight) >= 0;
+	}
+	if (version == 1)
+		for (size_t i = 0; i < ARRAY_SIZE(v1_device_files); i++)
+			gather(fd, group, v1_device_files[i], &io.devices);
+	else
+		gather(fd, group, "io.max", &io.devices);
+	*ret = io;
+	return 0;
+}
+
+int cg_read_cpuset(int fd, int version, const char *group, struct cg_cpuset *ret)
+{
+	struct cg_cpuset c = {};
+
+	(void)cgroup_read(fd, group, "cpuset.cpus", &c.cpus);
+	(void)cgroup_read(fd, group, "cpuset.mems", &c.mems);
+	if (version == 2 && c.cpus && !*c.cpus) {
+		free(c.cpus);
+		c.cpus = NULL;
+		(void)cgroup_read(fd, group, "cpuset.cpus.effective", &c.cpus);
+	}
+	if (version == 2 && c.mems && !*c.mems) {
+		free(c.mems);
+		c.mems = NULL;
+		(void)cgroup_read(fd, group, "cpuset.mems.effective", &c.mems);
+	}
+	*ret = c;
+	return 0;
+}
+
+void cg_io_done(struct cg_io *io)
+{
+	free(io->devices);
+	*io = (struct cg_io){};
+}
+
+void cg_cpuset_done(struct cg_cpuset *c)
+{
+	free(c->cpus);
+	free(c->mems);
+	*c = (struct cg_cpuset){};
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What a cgroup holds now, in one vocabulary for v1 and v2: what `kvmtunectl status` shows
+ * (like virsh schedinfo, memtune, blkiotune, numatune) and what drift is measured against.
+ * Every field has a "have_" flag: the file may not exist on this kernel or layout.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CG_UNLIMITED UINT64_MAX
+
+struct cg_cpu {
+	bool have_shares, have_weight, have_bandwidth;
+	uint64_t shares; /* v1 cpu.shares */
+	uint64_t weight; /* v2 cpu.weight */
+	uint64_t period; /* µs */
+	uint64_t quota;	 /* µs, CG_UNLIMITED for -1 / max */
+};
+
+struct cg_memory {
+	bool have_limit, have_soft, have_swap, have_min, have_usage;
+	uint64_t limit; /* bytes; v1 memory.limit_in_bytes, v2 memory.max */
+	uint64_t soft;	/* v1 memory.soft_limit_in_bytes, v2 memory.low */
+	uint64_t swap;	/* v1 memory.memsw.limit_in_bytes (memory + swap), v2 memory.swap.max */
+	uint64_t min;	/* v2 memory.min */
+	uint64_t usage; /* v1 memory.usage_in_bytes, v2 memory.current */
+};
+
+struct cg_io {
+	bool have_weight;
+	bool bfq;	 /* the weight is bfq's (blkio.bfq.weight / io.bfq.weight) */
+	uint64_t weight; /* the cgroup's default weight */
+	char *devices;	 /* per-device settings as the kernel lists them, one per line, or NULL */
+};
+
+struct cg_cpuset {
+	char *cpus; /* cpuset.cpus (effective when cpus is empty on v2), or NULL */
+	char *mems;
+};
+
+/* Each reads group in the hierarchy fd of its controller, cgroup version 1 or 2. */
+int cg_read_cpu(int fd, int version, const char *group, struct cg_cpu *ret);
+int cg_read_memory(int fd, int version, const char *group, struct cg_memory *ret);
+int cg_read_io(int fd, int version, const char *group, struct cg_io *ret);
+int cg_read_cpuset(int fd, int version, const char *group, struct cg_cpuset *ret);
+
+void cg_io_done(struct cg_io *io);
+void cg_cpuset_done(struct cg_cpuset *c);
+
+/* "max" → CG_UNLIMITED; v1's "unlimited" (the page-rounded INT64_MAX) too. */
+int cg_parse_limit(const char *s, uint64_t *ret);

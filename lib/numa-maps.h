@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Where a process's memory sits, per NUMA node: /proc/PID/numa_maps, like numastat -p. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NUMA_MAPS_NODES 64
+
+/*
+ * Adds up the "N<node>=<pages>" fields of every mapping, each in that mapping's
+ * kernelpagesize_kB (so 2 MiB and 1 GiB pages count right):
+ *   7f2c... default anon=256 dirty=256 N0=200 N1=56 kernelpagesize_kB=4
+ * ret_bytes[node] for nodes below NUMA_MAPS_NODES. Returns the highest node seen plus one.
+ */
+int numa_maps_parse(const char *buf, uint64_t ret_bytes[static NUMA_MAPS_NODES]);
+
+/* Reads /proc/PID/numa_maps below proc_fd and parses it. */
+int numa_maps_read(int proc_fd, int pid, uint64_t ret_bytes[static NUMA_MAPS_NODES]);

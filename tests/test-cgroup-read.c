@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Reading cgroup values on v1 and v2 trees (temporary directories stand in for cgroupfs). */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "cgroup-fs.h"
+#include "cgroup-read.h"
+#include "macro.h"
+#include "numa-maps.h"
+#include "tests.h"
+
+static char root[] = "/tmp/kvmtune-test-XXXXXX";
+
+static int tree(const char *const *files)
+{
+	char path[512];
+	int fd;
+
+	if (root[sizeof(root) - 2] == 'X')
+		ASSERT_TRUE(mkdtemp(root));
+	for (size_t i = 0; files[i]; i += 2) {
+		snprintf(path, sizeof(path),
+			 "mkdir -p '%s/%s' && printf '%%s\\n' '%s' > '%s/%s/%s'", root, "vm",
+			 files[i + 1], root, "vm", files[i]);
+		ASSERT_EQ(system(path), 0);
+	}
+	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	return fd;
+}
+
+static void cleanup(int fd)
+{
+	char cmd[512];
+
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/vm", root);
+	ASSERT_EQ(system(cmd), 0);
+}
+
+TEST(cpu_v1_and_v2)
+{
+	static const char *const v1[] = {
+		"cpu.shares", "2048", "cpu.cfs_period_us", "100000", "cpu.cfs_quota_us", "-1", NULL
+	};
+	static const char *const v2[] = { "cpu.weight", "200", "cpu.max", "50000 100000", NULL };
+	struct cg_cpu c;
+	int fd = tree(v1);
+
+	ASSERT_OK(cg_read_cpu(fd, 1, "/vm", &c));
+	ASSERT_TRUE(c.have_shares && c.have_bandwidth && !c.have_weight);
+	ASSERT_EQ(c.shares, 2048);
+	ASSERT_EQ(c.period, 100000);
+	ASSERT_TRUE(c.quota == CG_UNLIMITED);
+	cleanup(fd);
+	fd = tree(v2);
+	ASSERT_OK(cg_read_cpu(fd, 2, "vm", &c));
+	ASSERT_TRUE(c.have_weight && c.have_bandwidth && !c.have_shares);
+	ASSERT_EQ(c.weight, 200);
+	ASSERT_EQ(c.quota, 50000);
+	ASSERT_EQ(c.period, 100000);
+	cleanup(fd);
+}
+
+TEST(memory_v1_and_v2)
+{
+	static const char *const v1[] = { "memory.limit_in_bytes",
+					  "9223372036854771712",
+					  "memory.soft_limit_in_bytes",
+					  "805306368",
+					  "memory.usage_in_bytes",
+					  "4096",
+					  NULL };
+	static const char *const v2[] = {
+		"memory.max",	   "1073741824", "memory.low", "0",
+		"memory.swap.max", "max",	 "memory.min", "536870912",
+		"memory.current",  "8192",	 NULL
+	};
+	struct cg_memory m;
+	int fd = tree(v1);
+
+	ASSERT_OK(cg_read_memory(fd, 1, "vm", &m));
+	ASSERT_TRUE(m.have_limit && m.limit == CG_UNLIMITED); /* v1's page-rounded LONG_MAX */
+	ASSERT_EQ(m.soft, 805306368);
+	ASSERT_FALSE(m.have_swap); /* no swap accounting on this "kernel" */
+	ASSERT_EQ(m.usage, 4096);
+	cleanup(fd);
+	fd = tree(v2);
+	ASSERT_OK(cg_read_memory(fd, 2, "vm", &m));
+	ASSERT_EQ(m.limit, 1073741824);
+	ASSERT_TRUE(m.have_soft && m.soft == 0);
+	ASSERT_TRUE(m.swap == CG_UNLIMITED);
+	ASSERT_EQ(m.min, 536870912);
+	cleanup(fd);
+}
+
+TEST(io_and_cpuset)
+{
+	static const char *const v2[] = { "io.bfq.weight",
+					  "default 300",
+					  "io.max",
+					  "254:0 rbps=1048576 wbps=max riops=max wiops=100",
+					  "cpuset.cpus",
+					  "",
+					  "cpuset.cpus.effective",
+					  "0-1",
+					  "cpuset.mems",
+					  "0",
+					  NULL };
+	struct cg_io io;
+	struct cg_cpuset cs;
+	int fd = tree(v2);
+
+	ASSERT_OK(cg_read_io(fd, 2, "vm", &io));
+	ASSERT_TRUE(io.bfq && io.have_weight);
+	ASSERT_EQ(io.weight, 300);
+	ASSERT_STREQ(io.devices, "io.max: 254:0 rbps=1048576 wbps=max riops=max wiops=100");
+	cg_io_done(&io);
+	ASSERT_OK(cg_read_cpuset(fd, 2, "vm", &cs));
+	ASSERT_STREQ(cs.cpus, "0-1"); /* empty cpuset.cpus: the effective set */
+	ASSERT_STREQ(cs.mems, "0");
+	cg_cpuset_done(&cs);
+	cleanup(fd);
+}
+
+TEST(paths_stay_below)
+{
+	char *s = NULL;
+
+	ASSERT_TRUE(cgroup_path_is_safe("machine.slice/kvmtune-web..01.scope/vcpu0"));
+	ASSERT_FALSE(cgroup_path_is_safe("machine.slice/../escape"));
+	ASSERT_FALSE(cgroup_path_is_safe(".."));
+	ASSERT_FALSE(cgroup_path_is_safe("a/./b"));
+	ASSERT_ERROR(cgroup_read(AT_FDCWD, "../etc", "passwd", &s), EINVAL);
+	ASSERT_TRUE(s == NULL);
+}
+
+TEST(numa_maps)
+{
+	static const char maps[] =
+		"55d0a1e00000 default file=/usr/bin/qemu-system-x86_64 mapped=10 N0=10 "
+		"kernelpagesize_kB=4\n"
+		"7f0000000000 bind:1 anon=512 dirty=512 N1=512 kernelpagesize_kB=2048\n"
+		"7f1000000000 interleave:0-1 anon=3 N0=1 N1=2 kernelpagesize_kB=4\n"
+		"7f2000000000 default stack anon=1 N0=1 kernelpagesize_kB=4\n";
+	uint64_t bytes[NUMA_MAPS_NODES];
+
+	ASSERT_EQ(numa_maps_parse(maps, bytes), 2);
+	ASSERT_EQ_U64(bytes[0], (10 + 1 + 1) * 4096);
+	ASSERT_EQ_U64(bytes[1], UINT64_C(512) * 2 * 1024 * 1024 + 2 * 4096);
+	ASSERT_EQ(numa_maps_parse("", bytes), 0);
+}
+
+TEST(host_layout)
+{
+	struct cgroup_fs fs;
+	int fd, version;
+
+	if (cgroup_fs_open("/sys/fs/cgroup", &fs) < 0)
+		SKIP("no cgroup filesystem at /sys/fs/cgroup");
+	printf("  layout: %s\n", cgroup_layout_to_string(fs.layout));
+	/* Every Linux host with cgroups has the cpu controller somewhere. */
+	ASSERT_OK(cgroup_fs_controller(&fs, CGROUP_CPU, &fd, &version));
+	ASSERT_TRUE(version == 1 || version == 2);
+	ASSERT_TRUE(version == 2 || fs.layout != CGROUP_UNIFIED);
+	cgroup_fs_done(&fs);
+	rmdir(root);
+}

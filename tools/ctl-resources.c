@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The resource half of `kvmtunectl status`: what the VM's cgroups hold now (virsh schedinfo,
+ * memtune, blkiotune, numatune) and where its memory sits (numastat -p), read back from the
+ * kernel, whichever cgroup layout the host has.
+ */
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "cgroup-read.h"
+#include "ctl.h"
+#include "numa-maps.h"
+#include "size.h"
+
+/* The VM's group for a controller, from /proc/PID[/task/TID]/cgroup. */
+static int group_of(struct ctl_world *w, pid_t pid, pid_t tid, enum cgroup_controller c,
+		    int *ret_fd, int *ret_version, char **ret_group)
+{
+	int r = cgroup_fs_controller(&w->cgroups, c, ret_fd, ret_version);
+
+	if (r < 0)
+		return r;
+	return proc_read_cgroup(w->proc_fd, pid, tid,
+				*ret_version == 1 ? cgroup_controller_v1_name(c) : NULL, ret_group);
+}
+
+static const char *limit_text(uint64_t v, char buf[static SIZE_FORMAT_MAX])
+{
+	return v == CG_UNLIMITED ? "unlimited" : size_format(v, buf);
+}
+
+static struct json_object *json_limit(bool have, uint64_t v)
+{
+	if (!have)
+		return NULL;
+	return v == CG_UNLIMITED ? json_object_new_string("unlimited")
+				 : json_object_new_int64((int64_t)v);
+}
+
+/* ---- schedinfo: one entry per cpu cgroup the VM's threads are in ---- */
+
+struct sched_group {
+	char *group;
+	char roles[512];
+	struct cg_cpu cpu;
+	int version;
+};
+
+static size_t sched_groups(struct ctl_world *w, const struct vm *vm, struct sched_group *g,
+			   size_t max)
+{
+	size_t n = 0;
+
+	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
+		_cleanup_free_ char *group = NULL;
+		char role[160];
+		size_t i;
+		int fd, version;
+
+		if (group_of(w, vm->pid, t->tid, CGROUP_CPU, &fd, &version, &group) < 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (streq(g[i].group, group))
+				break;
+		if (i == n) {
+			if (n == max)
+				continue;
+			g[n] = (struct sched_group){ .group = TAKE_PTR(group), .version = version };
+			(void)cg_read_cpu(fd, version, g[n].group, &g[n].cpu);
+			n++;
+		}
+		thread_role_format(t, role, sizeof(role));
+		if (!strstr(g[i].roles, role) &&
+		    strlen(g[i].roles) + strlen(role) + 3 < sizeof(g[i].roles))
+			(void)snprintf(g[i].roles + strlen(g[i].roles),
+				       sizeof(g[i].roles) - strlen(g[i].roles), "%s%s",
+				       g[i].roles[0] ? ", " : "", role);
+	}
+	return n;
+}
+
+/* ---- memory per node ---- */
+
+static void node_memory(struct ctl_world *w, const struct vm *vm, char *buf, size_t size,
+			struct json_object *json)
+{
+	uint64_t bytes[NUMA_MAPS_NODES];
+	int nodes = numa_maps_read(w->proc_fd, vm->pid, bytes);
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int n = 0; n < nodes && len < size; n++) {
+		char s[SIZE_FORMAT_MAX], key[16];
+
+		if (!bytes[n] && !cpuset_contains(&w->topo->nodes, (unsigned)n))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%snode%d %s", len ? ", " : "", n,
+					size_format_human(bytes[n], s));
+		(void)snprintf(key, sizeof(key), "%d", n);
+		if (json)
+			json_object_object_add(json, key, json_object_new_int64((int64_t)bytes[n]));
+	}
+}
+
+static uint64_t rss_bytes(struct ctl_world *w, const struct vm *vm)
+{
+	_cleanup_free_ char *rss = NULL;
+
+	if (proc_read_status_field(w->proc_fd, vm->pid, 0, "VmRSS", &rss) < 0)
+		return 0;
+	return strtoull(rss, NULL, 10) * 1024; /* "34120 kB" */
+}
+
+/* ---- printing ---- */
+
+void print_resources(struct ctl_world *w, const struct vm *vm)
+{
+	struct sched_group g[32];
+	size_t n = sched_groups(w, vm, g, ARRAY_SIZE(g));
+	_cleanup_free_ char *mgroup = NULL, *iogroup = NULL, *csgroup = NULL;
+	char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], c[SIZE_FORMAT_MAX], d[SIZE_FORMAT_MAX];
+	char nodes[512];
+	int fd, version;
+
+	printf("  schedinfo (cgroup %s):\n", cgroup_layout_to_string(w->cgroups.layout));
+	for (size_t i = 0; i < n; i++) {
+		const struct cg_cpu *cpu = &g[i].cpu;
+
+		printf("    %-40s ", g[i].group);
+		if (cpu->have_shares)
+			printf("shares %" PRIu64 "  ", cpu->shares);
+		if (cpu->have_weight)
+			printf("weight %" PRIu64 "  ", cpu->weight);
+		if (cpu->have_bandwidth && cpu->quota == CG_UNLIMITED)
+			printf("period %" PRIu64 " quota unlimited", cpu->period);
+		else if (cpu->have_bandwidth)
+			printf("period %" PRIu64 " quota %" PRIu64, cpu->period, cpu->quota);
+		printf("   (%s)\n", g[i].roles);
+		free(g[i].group);
+	}
+	if (group_of(w, vm->pid, 0, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {
+		struct cg_memory m;
+
+		(void)cg_read_memory(fd, version, mgroup, &m);
+		printf("  memtune (%s):\n    hard_limit %s  soft_limit %s  swap_hard_limit %s",
+		       mgroup, m.have_limit ? limit_text(m.limit, a) : "-",
+		       m.have_soft ? limit_text(m.soft, b) : "-",
+		       m.have_swap ? limit_text(m.swap, c) : "-");
+		if (version == 2)
+			printf("  min_guarantee %s", m.have_min ? limit_text(m.min, d) : "-");
+		printf("\n    cgroup usage %s  RSS %s\n",
+		       m.have_usage ? size_format_human(m.usage, a) : "-",
+		       size_format_human(rss_bytes(w, vm), b));
+	}
+	if (group_of(w, vm->pid, 0, CGROUP_IO, &fd, &version, &iogroup) >= 0) {
+		struct cg_io io;
+
+		(void)cg_read_io(fd, version, iogroup, &io);
+		printf("  blkiotune (%s):\n    weight ", iogroup);
+		if (io.have_weight)
+			printf("%" PRIu64 "%s\n", io.weight, io.bfq ? " (bfq)" : "");
+		else
+			printf("- (no weight file: the devices' scheduler is not bfq)\n");
+		for (char *line = io.devices, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			printf("    %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+		}
+		cg_io_done(&io);
+	}
+	if (group_of(w, vm->pid, 0, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
+		struct cg_cpuset cs;
+
+		(void)cg_read_cpuset(fd, version, csgroup, &cs);
+		printf("  numatune (%s):\n    cpuset.mems %s  cpuset.cpus %s\n", csgroup,
+		       cs.mems ?: "-", cs.cpus ?: "-");
+		cg_cpuset_done(&cs);
+	}
+	node_memory(w, vm, nodes, sizeof(nodes), NULL);
+	printf("    memory per node: %s\n", nodes[0] ? nodes : "unknown");
+}
+
+/* ---- JSON ---- */
+
+void resources_json(struct ctl_world *w, const struct vm *vm, struct json_object *o)
+{
+	struct sched_group g[32];
+	size_t n = sched_groups(w, vm, g, ARRAY_SIZE(g));
+	_cleanup_free_ char *mgroup = NULL, *iogroup = NULL, *csgroup = NULL;
+	struct json_object *a = json_object_new_array(), *j;
+	char nodes[512];
+	int fd, version;
+
+	json_object_object_add(o, "cgroup_layout",
+			       json_object_new_string(cgroup_layout_to_string(w->cgroups.layout)));
+	for (size_t i = 0; i < n; i++) {
+		j = json_object_new_object();
+		json_object_object_add(j, "cgroup", json_object_new_string(g[i].group));
+		json_object_object_add(j, "roles", json_object_new_string(g[i].roles));
+		if (g[i].cpu.have_shares)
+			json_object_object_add(j, "shares",
+					       json_object_new_int64((int64_t)g[i].cpu.shares));
+		if (g[i].cpu.have_weight)
+			json_object_object_add(j, "weight",
+					       json_object_new_int64((int64_t)g[i].cpu.weight));
+		if (g[i].cpu.have_bandwidth) {
+			json_object_object_add(j, "period",
+					       json_object_new_int64((int64_t)g[i].cpu.period));
+			json_object_object_add(j, "quota", json_limit(true, g[i].cpu.quota));
+		}
+		json_object_array_add(a, j);
+		free(g[i].group);
+	}
+	json_object_object_add(o, "schedinfo", a);
+	if (group_of(w, vm->pid, 0, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {
+		struct cg_memory m;
+
+		(void)cg_read_memory(fd, version, mgroup, &m);
+		j = json_object_new_object();
+		json_object_object_add(j, "cgroup", json_object_new_string(mgroup));
+		json_object_object_add(j, "hard_limit", json_limit(m.have_limit, m.limit));
+		json_object_object_add(j, "soft_limit", json_limit(m.have_soft, m.soft));
+		json_object_object_add(j, "swap_hard_limit", json_limit(m.have_swap, m.swap));
+		json_object_object_add(j, "min_guarantee", json_limit(m.have_min, m.min));
+		json_object_object_add(j, "usage", json_limit(m.have_usage, m.usage));
+		json_object_object_add(j, "rss", json_object_new_int64((int64_t)rss_bytes(w, vm)));
+		json_object_object_add(o, "memtune", j);
+	}
+	if (group_of(w, vm->pid, 0, CGROUP_IO, &fd, &version, &iogroup) >= 0) {
+		struct cg_io io;
+
+		(void)cg_read_io(fd, version, iogroup, &io);
+		j = json_object_new_object();
+		json_object_object_add(j, "cgroup", json_object_new_string(iogroup));
+		json_object_object_add(j, "weight", json_limit(io.have_weight, io.weight));
+		json_object_object_add(j, "bfq", json_object_new_boolean(io.bfq));
+		json_object_object_add(j, "devices",
+				       io.devices ? json_object_new_string(io.devices) : NULL);
+		json_object_object_add(o, "blkiotune", j);
+		cg_io_done(&io);
+	}
+	j = json_object_new_object();
+	if (group_of(w, vm->pid, 0, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
+		struct cg_cpuset cs;
+
+		(void)cg_read_cpuset(fd, version, csgroup, &cs);
+		json_object_object_add(j, "cgroup", json_object_new_string(csgroup));
+		json_object_object_add(j, "mems", cs.mems ? json_object_new_string(cs.mems) : NULL);
+		cg_cpuset_done(&cs);
+	}
+	a = json_object_new_object();
+	node_memory(w, vm, nodes, sizeof(nodes), a);
+	json_object_object_add(j, "memory_per_node", a);
+	json_object_object_add(o, "numatune", j);
+}
