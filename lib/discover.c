@@ -271,6 +271,9 @@ static int classify_finish(struct vm *vm, enum role_source best)
 			       vm->vcpus_expected - vm->vcpus_found, vm->vcpus_expected);
 		r = add_note(vm, note);
 	}
+	if (r >= 0 && vm->cmdline.incomplete && best != ROLE_SOURCE_QMP)
+		r = add_note(vm, "the command line uses -readconfig or -set, so its vCPUs and "
+				 "iothreads may not all be known; a QMP socket would tell");
 	for (size_t i = 0; r >= 0 && i < vm->cmdline.n_iothreads; i++)
 		if (!iothread_found(vm, vm->cmdline.iothreads[i])) {
 			(void)snprintf(note, sizeof(note),

@@ -26,6 +26,7 @@ QEMU = "/usr/bin/qemu-system-x86_64"
 CTL = os.path.abspath(sys.argv[1])
 failures = []
 procs = []
+daemons = []  # pids of daemonized QEMUs this test started
 
 
 def check(what, ok, detail=""):
@@ -43,6 +44,24 @@ def start_qemu(tmp, name, args, qmp=True):
                          stderr=subprocess.DEVNULL, close_fds=True)
     procs.append(p)
     return p, sock
+
+
+def start_daemonized(tmp, name, args):
+    """QEMU with -daemonize: the launcher exits, the VM lives on; its pid from the pidfile."""
+    sock = os.path.join(tmp, name + ".qmp")
+    pidfile = os.path.join(tmp, name + ".pid")
+    subprocess.run([QEMU, "-display", "none", "-nodefaults", "-m", "64", "-daemonize", "-pidfile", pidfile,
+                    "-qmp", "unix:%s,server=on,wait=off" % sock] + args, check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid = int(open(pidfile).read())
+    daemons.append(pid)
+    return pid, sock
+
+
+class Daemon:
+    """Enough of Popen for a daemonized QEMU: its pid."""
+    def __init__(self, pid):
+        self.pid = pid
 
 
 def truth(sock, pid):
@@ -135,6 +154,24 @@ def main():
             check(name + ": QEMU started and its vCPUs exist", ok)
             if ok:
                 vms[name] = (p, sock, complete)
+
+        # process=, and QMP only through -chardev + -mon (no -name: the uuid names the VM).
+        p, sock = start_qemu(tmp, "procname", ["-accel", "tcg", "-smp", "2",
+                                               "-name", "guest=procname,process=fxb-proc,debug-threads=on"])
+        if wait_ready(sock, p.pid, 2, True):
+            vms["procname"] = (p, sock, True)
+        sock = os.path.join(tmp, "mon.sock")
+        p, _ = start_qemu(tmp, "qmponly", ["-accel", "tcg", "-smp", "2", "-uuid", "6b29fc40-ca47-1067-b31d-00dd010662da",
+                                           "-chardev", "socket,id=mon0,path=%s,server=on,wait=off" % sock,
+                                           "-mon", "chardev=mon0,mode=control"], qmp=False)
+        if wait_ready(sock, p.pid, 2, False):
+            vms["qmponly"] = (p, sock, False)
+        if kvm:
+            pid, sock = start_daemonized(tmp, "daemon", ["-accel", "kvm", "-smp", "2",
+                                                        "-name", "guest=daemon,debug-threads=on"])
+            if wait_ready(sock, pid, 2, True):
+                vms["daemon"] = (Daemon(pid), sock, True)
+            check("daemonize: the VM is not the launcher's child", os.getppid() != pid)
 
         for name, (p, sock, complete) in vms.items():
             roles, _ = truth(sock, p.pid)
@@ -249,6 +286,12 @@ def main():
         r = subprocess.run([CTL, "-C", withqmp, "--proc-root", empty, "status", "--json"], capture_output=True, text=True)
         check("empty host: status --json is an empty list", json.loads(r.stdout) == {"vms": []}, r.stdout)
     finally:
+        for pid in daemons:
+            try:  # end it only if it still is our QEMU
+                if os.readlink("/proc/%d/exe" % pid) == QEMU:
+                    os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
