@@ -4,9 +4,9 @@
 # The main job (README): builds kvmtune, starts a real QEMU VM, checks the shipped example
 # policies and shows the policy that VM gets, with where each value comes from.
 #
-# What exists today is the policy language (issue 2). Discovery (`kvmtunectl status`),
-# enforcement (`apply`, `run`) and the daemon kvmtuned come with the next issues; this script
-# grows with them. It starts one QEMU and ends it, by PID; it changes no cgroup.
+# What exists today: the policy language (issue 2) and discovery (issue 3: `list`, `status`,
+# `show VM`). Enforcement (`apply`, `run`) and the daemon kvmtuned come with the next issues;
+# this script grows with them. It starts one QEMU and ends it, by PID; it changes no cgroup.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ qemu=/usr/bin/qemu-system-x86_64
 "$qemu" -name guest=web-demo,debug-threads=on -accel "$accel" -smp 2 -m 128 \
 	-display none -nodefaults -qmp "unix:$tmp/qmp.sock,server=on,wait=off" &
 qemu_pid=$!
-sleep 1
+sleep 1.5
 echo "== A real QEMU VM (accel $accel), pid $qemu_pid, and its threads:"
 ps -L -o tid=,comm= -p "$qemu_pid" | sed 's/^/   /'
 
@@ -71,6 +71,13 @@ echo "\$ kvmtunectl show --match name=web-demo,user=root,binary=$exe"
 "$ctl" "${sysroot[@]}" -C "$tmp/etc" show --match "name=web-demo,user=root,binary=$exe"
 
 echo
+echo "\$ kvmtunectl list"
+"$ctl" "${sysroot[@]}" -C "$tmp/etc" list
+echo
+echo "\$ kvmtunectl status web-demo"
+"$ctl" "${sysroot[@]}" -C "$tmp/etc" status web-demo
+
+echo
 echo "== A mistake, as an administrator would see it:"
 printf 'cputune:\n  vcpupin:\n    - { vcpu: 0, cpuset: "9-3" }\nmemtune:\n  hard_limit: 1X\n' \
 	>"$tmp/etc/policy.d/95-typo.yaml"
@@ -79,5 +86,5 @@ echo "\$ kvmtunectl check"
 "$ctl" "${sysroot[@]}" -C "$tmp/etc" check || echo "(exit status $?)"
 
 echo
-echo "Not yet: kvmtuned and 'kvmtunectl status/apply/run' (discovery and enforcement are"
-echo "the next issues). The VM (pid $qemu_pid) is ended now."
+echo "Not yet: kvmtuned and 'kvmtunectl apply/run' (enforcement is the next issue), so the"
+echo "state above says 'unenforced'. The VM (pid $qemu_pid) is ended now."
