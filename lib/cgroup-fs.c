@@ -78,6 +78,9 @@ int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
 		return -errno;
 	if (fstatfs(root_fd, &sf) < 0)
 		return -errno;
+	fs.root = strdup(root);
+	if (!fs.root)
+		return -ENOMEM;
 	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
 		fs.layout = CGROUP_UNIFIED;
 		fs.unified_fd = TAKE_FD(root_fd);
@@ -85,8 +88,10 @@ int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
 		*ret = fs;
 		return 0;
 	}
-	if (sf.f_type != TMPFS_MAGIC)
+	if (sf.f_type != TMPFS_MAGIC) {
+		free(fs.root);
 		return -ENOMEDIUM;
+	}
 	fs.unified_fd = open_mount(root_fd, "unified", CGROUP2_SUPER_MAGIC);
 	fs.layout = fs.unified_fd >= 0 ? CGROUP_HYBRID : CGROUP_LEGACY;
 	if (fs.unified_fd >= 0)
@@ -152,8 +157,11 @@ int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **re
 
 void cgroup_fs_done(struct cgroup_fs *fs)
 {
+	free(fs->root);
 	safe_close(fs->unified_fd);
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
 		safe_close(fs->v1_fd[c]);
 	*fs = (struct cgroup_fs){ .unified_fd = -EBADF };
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		fs->v1_fd[c] = -EBADF;
 }

@@ -27,6 +27,7 @@ enum cgroup_controller {
 };
 
 struct cgroup_fs {
+	char *root; /* where it is mounted, for messages: /sys/fs/cgroup */
 	enum cgroup_layout layout;
 	int unified_fd;			   /* the cgroup2 mount, or -EBADF */
 	int v1_fd[_CGROUP_CONTROLLER_MAX]; /* each v1 controller's mount, or -EBADF */

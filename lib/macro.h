@@ -20,17 +20,24 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define MIN(a, b)                   \
-	({                          \
-		typeof(a) _a = (a); \
-		typeof(b) _b = (b); \
-		_a < _b ? _a : _b;  \
+#define CONCATENATE_(a, b) a##b
+#define CONCATENATE(a, b)  CONCATENATE_(a, b)
+#define UNIQ(name, u)	   CONCATENATE(name, u)
+
+/* MIN, MAX, CLAMP evaluate each argument once and nest (unique temporaries per use). */
+#define MIN(a, b) MIN_(__COUNTER__, a, b)
+#define MIN_(u, a, b)                                                  \
+	({                                                             \
+		typeof(a) UNIQ(_a, u) = (a);                           \
+		typeof(b) UNIQ(_b, u) = (b);                           \
+		UNIQ(_a, u) < UNIQ(_b, u) ? UNIQ(_a, u) : UNIQ(_b, u); \
 	})
-#define MAX(a, b)                   \
-	({                          \
-		typeof(a) _a = (a); \
-		typeof(b) _b = (b); \
-		_a > _b ? _a : _b;  \
+#define MAX(a, b) MAX_(__COUNTER__, a, b)
+#define MAX_(u, a, b)                                                  \
+	({                                                             \
+		typeof(a) UNIQ(_a, u) = (a);                           \
+		typeof(b) UNIQ(_b, u) = (b);                           \
+		UNIQ(_a, u) > UNIQ(_b, u) ? UNIQ(_a, u) : UNIQ(_b, u); \
 	})
 #define CLAMP(x, lo, hi) MIN(MAX((x), (lo)), (hi))
 

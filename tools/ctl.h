@@ -7,6 +7,7 @@
 
 #include "cgroup-fs.h"
 #include "discover.h"
+#include "fileio.h"
 #include "policy-set.h"
 #include "settings.h"
 #include "topology.h"
@@ -60,6 +61,7 @@ void resources_json(struct ctl_world *w, const struct vm *vm, struct json_object
 int verb_check(struct ctl *c, int argc, char **argv);
 int verb_list(struct ctl *c, int argc, char **argv);
 int verb_status(struct ctl *c, int argc, char **argv);
+int verb_apply(struct ctl *c, int argc, char **argv);
 int verb_show(struct ctl *c, int argc, char **argv);
 
 /* Prints "out of memory" and returns EXIT_INVALID. */

@@ -9,10 +9,8 @@ static const struct {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
 } verbs[] = {
-	{ "check", verb_check },
-	{ "show", verb_show },
-	{ "list", verb_list },
-	{ "status", verb_status },
+	{ "check", verb_check },   { "show", verb_show },   { "list", verb_list },
+	{ "status", verb_status }, { "apply", verb_apply },
 };
 
 static void help(void)
@@ -29,6 +27,8 @@ static void help(void)
 	       "                            (keys: name, uuid, user, binary)\n"
 	       "  list [--json]             The QEMU VMs on this host\n"
 	       "  status [--json] [VM...]   Each VM's threads: role, where it runs, its cgroup\n"
+	       "  apply [--dry-run] [VM...] Enforce the policies now (--dry-run: say what would\n"
+	       "                            change, change nothing)\n"
 	       "\n"
 	       "Options:\n"
 	       "  -C, --config-dir DIR      Configuration directory (default %s)\n"
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 			return r;
 		}
 	fprintf(stderr,
-		"kvmtunectl: unknown command '%s' (allowed: check, show, list, status). Try "
+		"kvmtunectl: unknown command '%s' (allowed: check, show, list, status, apply). Try "
 		"'kvmtunectl --help'.\n",
 		argv[optind]);
 	return EXIT_USAGE;

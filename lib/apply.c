@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cgroup-read.h"
+#include "cgroup-write.h"
+#include "macro.h"
+#include "proc.h"
+
+static const char *const outcome_names[_APPLY_OUTCOME_MAX] = {
+	[APPLY_DONE] = "done", [APPLY_UNCHANGED] = "unchanged", [APPLY_WOULD] = "would",
+	[APPLY_GONE] = "gone", [APPLY_FAILED] = "failed",	[APPLY_WARNING] = "warning",
+};
+
+const char *apply_outcome_to_string(enum apply_outcome o)
+{
+	return o < _APPLY_OUTCOME_MAX ? outcome_names[o] : NULL;
+}
+
+/* ---- comparing with the kernel ---- */
+
+static bool lists_equal(const char *a, const char *b)
+{
+	struct cpuset x = {}, y = {};
+	bool eq;
+
+	if ((!*a || cpuset_parse(a, CPUSET_LIMIT, &x, NULL) >= 0) &&
+	    (!*b || cpuset_parse(b, CPUSET_LIMIT, &y, NULL) >= 0))
+		eq = cpuset_equal(&x, &y);
+	else
+		eq = streq(a, b);
+	cpuset_done(&x);
+	cpuset_done(&y);
+	return eq;
+}
+
+/* The line of a multi-entry file that starts with "MAJ:MIN " (or "default "), or NULL. */
+static const char *entry_line(const char *current, const char *key, size_t *ret_len)
+{
+	size_t k = strlen(key);
+
+	for (const char *l = current; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, k) == 0 && l[k] == ' ') {
+			*ret_len = strcspn(l, "\n");
+			return l;
+		}
+	return NULL;
+}
+
+/* Multi-entry files (io.max, io.weight, blkio.throttle.*, *.weight_device): does the entry for
+ * desired's key say the same? An absent entry equals "no limit" (0, or all "max"). */
+static bool entry_matches(const char *current, const char *desired)
+{
+	char key[32];
+	size_t len = 0, klen = strcspn(desired, " ");
+	const char *line, *value = desired + klen + (desired[klen] == ' ');
+
+	if (klen >= sizeof(key))
+		return false;
+	memcpy(key, desired, klen);
+	key[klen] = '\0';
+	line = entry_line(current, key, &len);
+	if (!line) {
+		/* v1 at default weight shows a bare number; a removed throttle shows nothing */
+		if (streq(key, "default"))
+			return current[strspn(current, "0123456789")] == '\0' &&
+			       streq(current, value);
+		return streq(value, "0") ||
+		       (strstr(value, "rbps=max wbps=max riops=max wiops=max") == value);
+	}
+	return len == strlen(desired) && strncmp(line, desired, len) == 0;
+}
+
+bool cgroup_value_matches(const char *file, const char *current, const char *desired)
+{
+	uint64_t a, b;
+
+	if (streq(file, "cpuset.cpus") || streq(file, "cpuset.mems"))
+		return lists_equal(current, desired);
+	if (streq(file, "cgroup.subtree_control")) {
+		/* "+cpu +cpuset" holds when each is listed */
+		char copy[128], *save = NULL;
+
+		(void)snprintf(copy, sizeof(copy), "%s", desired);
+		for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			const char *name = w + (*w == '+');
+			size_t n = strlen(name);
+			bool found = false;
+
+			for (const char *c = current; c && *c;
+			     c = strchr(c, ' '), c = c ? c + 1 : NULL)
+				found = found ||
+					(strncmp(c, name, n) == 0 && (c[n] == ' ' || !c[n]));
+			if (!found)
+				return false;
+		}
+		return true;
+	}
+	if (streq(file, "io.max") || streq(file, "io.weight") || streq(file, "io.bfq.weight") ||
+	    strstr(file, "_device"))
+		return entry_matches(current, desired);
+	if (streq(file, "cpu.max")) {
+		char q1[32], q2[32];
+		unsigned long long p1, p2;
+
+		return sscanf(current, "%31s %llu", q1, &p1) == 2 &&
+		       sscanf(desired, "%31s %llu", q2, &p2) == 2 && p1 == p2 &&
+		       cg_parse_limit(q1, &a) >= 0 && cg_parse_limit(q2, &b) >= 0 && a == b;
+	}
+	if (cg_parse_limit(current, &a) >= 0 && cg_parse_limit(desired, &b) >= 0)
+		return a == b;
+	return streq(current, desired);
+}
+
+/* ---- carrying out ---- */
+
+struct run {
+	const struct apply_ctx *ctx;
+	struct apply_stats *stats;
+	bool retrying;
+};
+
+static void report(struct run *run, const struct action *a, enum apply_outcome o, const char *old,
+		   int error)
+{
+	run->stats->n[o]++;
+	if (run->ctx->report && (o != APPLY_UNCHANGED || run->ctx->report_unchanged))
+		run->ctx->report(run->ctx->userdata, a, o, old, error);
+}
+
+static int hierarchy(const struct apply_ctx *ctx, enum cgroup_controller c, int *ret_version)
+{
+	int fd;
+
+	return cgroup_fs_controller(ctx->fs, c, &fd, ret_version) < 0 ? -ENOENT : fd;
+}
+
+static bool is_gone(int error)
+{
+	return error == -ESRCH || error == -ENOENT;
+}
+
+static enum apply_outcome do_mkdir(struct run *run, const struct action *a, int fd, int *error)
+{
+	int r = cgroup_exists(fd, a->group);
+
+	if (r > 0)
+		return APPLY_UNCHANGED;
+	if (r < 0) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	r = cgroup_mkdir(fd, a->group);
+	if (r < 0 && r != -EEXIST) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+static enum apply_outcome do_write(struct run *run, const struct action *a, int fd, char **old,
+				   int *error)
+{
+	int r = cgroup_read(fd, a->group, a->file, old);
+
+	if (r == -ENOENT && run->ctx->dry_run && cgroup_exists(fd, a->group) == 0)
+		return APPLY_WOULD; /* the group comes with this plan */
+	if (r >= 0 && a->only_if_empty && **old)
+		return APPLY_UNCHANGED;
+	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
+		return APPLY_UNCHANGED;
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	r = cgroup_write(fd, a->group, a->file, a->value);
+	if (r < 0) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+/* Is the thread's group for this hierarchy `group` (or below it, with subtree)? */
+static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t tid, int version,
+		     bool subtree)
+{
+	_cleanup_free_ char *cur = NULL;
+	size_t n = strlen(a->group);
+	int r = proc_read_cgroup(ctx->proc_fd, a->pid, tid,
+				 version == 1 ? cgroup_controller_v1_name(a->controller) : NULL,
+				 &cur);
+	const char *c;
+
+	if (r < 0)
+		return r;
+	c = cur + (cur[0] == '/');
+	return strncmp(c, a->group, n) == 0 && (c[n] == '\0' || (subtree && c[n] == '/'));
+}
+
+static enum apply_outcome do_attach(struct run *run, const struct action *a, int fd, int version,
+				    int *error)
+{
+	bool process = a->kind == ACTION_ATTACH_PROCESS;
+	char id[16];
+	int r;
+
+	if (process) {
+		_cleanup_free_ pid_t *tids = NULL;
+		size_t n = 0;
+
+		r = proc_list_tids(run->ctx->proc_fd, a->pid, &tids, &n);
+		for (size_t i = 0; r >= 0 && i < n; i++) {
+			/* v2: threads in the VM's thread groups are inside it already */
+			int in = thread_in(run->ctx, a, tids[i], version, version == 2);
+
+			if (in == 0 || (in < 0 && !is_gone(in)))
+				r = -1;
+		}
+		if (r >= 0)
+			return APPLY_UNCHANGED;
+	} else {
+		r = thread_in(run->ctx, a, a->tid, version, false);
+		if (r > 0)
+			return APPLY_UNCHANGED;
+		if (r < 0 && is_gone(r))
+			return APPLY_GONE;
+	}
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	(void)snprintf(id, sizeof(id), "%d", (int)(process ? a->pid : a->tid));
+	r = cgroup_write(fd, a->group,
+			 process	? "cgroup.procs"
+			 : version == 1 ? "tasks"
+					: "cgroup.threads",
+			 id);
+	if (is_gone(r))
+		return APPLY_GONE;
+	if (r < 0) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+static enum apply_outcome do_affinity(struct run *run, const struct action *a, char **old,
+				      int *error)
+{
+	cpu_set_t cur, want;
+	struct cpuset have = {};
+
+	if (sched_getaffinity(a->tid, sizeof(cur), &cur) < 0)
+		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &cur) && cpuset_add(&have, (unsigned)i) < 0)
+			return (*error = -ENOMEM, APPLY_FAILED);
+	*old = cpuset_format(&have);
+	if (cpuset_equal(&have, &a->cpus)) {
+		cpuset_done(&have);
+		return APPLY_UNCHANGED;
+	}
+	cpuset_done(&have);
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	CPU_ZERO(&want);
+	CPUSET_FOREACH (i, &a->cpus)
+		if (i < CPU_SETSIZE)
+			CPU_SET(i, &want);
+	if (sched_setaffinity(a->tid, sizeof(want), &want) < 0)
+		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
+	return APPLY_DONE;
+}
+
+static enum apply_outcome do_scheduler(struct run *run, const struct action *a, char **old,
+				       int *error)
+{
+	struct sched_param param = { .sched_priority = a->sched_priority };
+	int policy = sched_getscheduler(a->tid);
+	struct sched_param cur = {};
+
+	if (policy < 0 || sched_getparam(a->tid, &cur) < 0)
+		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
+	policy &= ~SCHED_RESET_ON_FORK;
+	if (asprintf(old, "policy %d priority %d", policy, cur.sched_priority) < 0)
+		*old = NULL;
+	if (policy == a->sched_policy && cur.sched_priority == a->sched_priority)
+		return APPLY_UNCHANGED;
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	if (sched_setscheduler(a->tid, a->sched_policy, &param) < 0)
+		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
+	return APPLY_DONE;
+}
+
+static enum apply_outcome do_rmdir(struct run *run, const struct action *a, int fd, int *error)
+{
+	int r = cgroup_exists(fd, a->group);
+
+	if (r == 0)
+		return APPLY_UNCHANGED;
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	r = cgroup_rmdir_tree(fd, a->group);
+	if (r < 0 && r != -ENOENT) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+static enum apply_outcome apply_one(struct run *run, const struct action *a, char **old, int *error)
+{
+	int version = 0, fd = -EBADF;
+
+	if (a->kind == ACTION_WARN)
+		return APPLY_WARNING;
+	if (a->kind != ACTION_AFFINITY && a->kind != ACTION_SCHEDULER) {
+		fd = hierarchy(run->ctx, a->controller, &version);
+		if (fd < 0) {
+			*error = fd;
+			return APPLY_FAILED;
+		}
+	}
+	switch (a->kind) {
+	case ACTION_MKDIR:
+		return do_mkdir(run, a, fd, error);
+	case ACTION_WRITE:
+		return do_write(run, a, fd, old, error);
+	case ACTION_ATTACH_PROCESS:
+	case ACTION_ATTACH_THREAD:
+		return do_attach(run, a, fd, version, error);
+	case ACTION_AFFINITY:
+		return do_affinity(run, a, old, error);
+	case ACTION_SCHEDULER:
+		return do_scheduler(run, a, old, error);
+	case ACTION_RMDIR:
+		return do_rmdir(run, a, fd, error);
+	default:
+		*error = -EINVAL;
+		return APPLY_FAILED;
+	}
+}
+
+int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_stats *stats)
+{
+	struct run run = { .ctx = ctx, .stats = stats };
+	_cleanup_free_ bool *retry = calloc(p->n + 1, sizeof(bool));
+	size_t n_retry = 0;
+
+	if (!retry)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < p->n; i++) {
+			const struct action *a = &p->actions[i];
+			_cleanup_free_ char *old = NULL;
+			int error = 0;
+			enum apply_outcome o;
+
+			if (pass == 1 && !retry[i])
+				continue;
+			o = apply_one(&run, a, &old, &error);
+			/* A parent not yet wide enough: once more after the rest. */
+			if (pass == 0 && o == APPLY_FAILED && a->kind == ACTION_WRITE &&
+			    (error == -EINVAL || error == -EBUSY)) {
+				retry[i] = true;
+				n_retry++;
+				continue;
+			}
+			report(&run, a, o, old, error);
+		}
+		if (n_retry == 0)
+			break;
+	}
+	return 0;
+}
+
+const char *apply_explain(const struct action *a, int error)
+{
+	if (a->kind == ACTION_SCHEDULER && error == -EPERM)
+		return "the kernel's real-time group scheduling gives this thread's cgroup no "
+		       "real-time budget (cgroup v1: cpu.rt_runtime_us of the group and its "
+		       "parents; "
+		       "cgroup v2 with CONFIG_RT_GROUP_SCHED allows real-time tasks only in the "
+		       "root "
+		       "group)";
+	if (a->kind == ACTION_ATTACH_THREAD && error == -ENOSPC)
+		return "the group's cpuset has no CPUs or memory nodes yet";
+	if (a->kind == ACTION_WRITE && error == -EOPNOTSUPP && strstr(a->file, "weight"))
+		return "the device's I/O scheduler does not support weights (use bfq)";
+	if (a->kind == ACTION_WRITE && error == -EINVAL && strstr(a->file, "memsw"))
+		return "memory + swap may not be below the memory limit";
+	return NULL;
+}

@@ -1,0 +1,875 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * From an effective policy and a discovered VM to the kernel state of spec §4. Values of our own
+ * groups that the policy leaves unset are planned at the kernel's defaults, so that removing a
+ * key from a policy undoes it. Thread schedulers are left alone unless a policy sets them.
+ */
+
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup-read.h"
+#include "macro.h"
+#include "plan.h"
+#include "size.h"
+#include "unit-name.h"
+
+#define PAGE_SIZE_BYTES UINT64_C(4096)
+#define DEFAULT_PERIOD	100000
+
+static const char *const kind_names[_ACTION_KIND_MAX] = {
+	[ACTION_MKDIR] = "mkdir",
+	[ACTION_WRITE] = "write",
+	[ACTION_ATTACH_PROCESS] = "attach process",
+	[ACTION_ATTACH_THREAD] = "attach thread",
+	[ACTION_AFFINITY] = "affinity",
+	[ACTION_SCHEDULER] = "scheduler",
+	[ACTION_RMDIR] = "rmdir",
+	[ACTION_WARN] = "warning",
+};
+
+const char *action_kind_to_string(enum action_kind k)
+{
+	return k < _ACTION_KIND_MAX ? kind_names[k] : NULL;
+}
+
+/* ---- building ---- */
+
+struct builder {
+	struct plan *plan;
+	const struct plan_host *host;
+	const struct policy *policy;
+	const struct vm *vm;
+	int r;
+};
+
+static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_controller c,
+			  const char *group, const struct origin *origin, const char *what_fmt, ...)
+	_printf_(6, 7);
+
+static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_controller c,
+			  const char *group, const struct origin *origin, const char *what_fmt, ...)
+{
+	struct plan *p = b->plan;
+	struct action *a;
+	va_list ap;
+
+	if (b->r < 0 || (b->r = GROW_ARRAY(p->actions, p->allocated, p->n + 1)) < 0)
+		return NULL;
+	a = &p->actions[p->n++];
+	*a = (struct action){ .kind = kind, .controller = c, .origin = origin };
+	if (group && !(a->group = strdup(group)))
+		b->r = -ENOMEM;
+	va_start(ap, what_fmt);
+	(void)vsnprintf(a->what, sizeof(a->what), what_fmt, ap);
+	va_end(ap);
+	return a;
+}
+
+static void write_value(struct builder *b, enum cgroup_controller c, const char *group,
+			const char *file, const struct origin *origin, const char *what,
+			const char *fmt, ...) _printf_(7, 8);
+
+static void write_value(struct builder *b, enum cgroup_controller c, const char *group,
+			const char *file, const struct origin *origin, const char *what,
+			const char *fmt, ...)
+{
+	struct action *a = add(b, ACTION_WRITE, c, group, origin, "%s", what);
+	va_list ap;
+
+	if (!a)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&a->value, fmt, ap) < 0)
+		a->value = NULL;
+	va_end(ap);
+	a->file = strdup(file);
+	if (!a->value || !a->file)
+		b->r = -ENOMEM;
+}
+
+static void warn(struct builder *b, const struct origin *origin, const char *fmt, ...)
+	_printf_(3, 4);
+
+static void warn(struct builder *b, const struct origin *origin, const char *fmt, ...)
+{
+	struct action *a = add(b, ACTION_WARN, 0, NULL, origin, "policy");
+	va_list ap;
+
+	if (!a)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&a->value, fmt, ap) < 0) {
+		a->value = NULL;
+		b->r = -ENOMEM;
+	}
+	va_end(ap);
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *r;
+
+	return asprintf(&r, "%s%s%s", a, *a && *b ? "/" : "", b) < 0 ? NULL : r;
+}
+
+const char *thread_group_name(const struct vm_thread *t, char *buf, size_t size)
+{
+	if (t->role == ROLE_VCPU)
+		(void)snprintf(buf, size, "vcpu%d", t->vcpu);
+	else if (t->role == ROLE_IOTHREAD)
+		(void)snprintf(buf, size, "iothread-%s", t->iothread);
+	else
+		(void)snprintf(buf, size, "emulator");
+	return buf;
+}
+
+/* ---- what each thread group gets ---- */
+
+struct group {
+	char name[160];
+	struct cpuset cpus;
+	const struct origin *cpus_origin;
+	const struct pint *period, *quota;
+};
+
+static const struct pcpus *default_cpus(const struct policy *p)
+{
+	return p->cputune.cpuset.set ? &p->cputune.cpuset : NULL;
+}
+
+static int group_cpus(const struct builder *b, const struct vm_thread *t, struct group *g)
+{
+	const struct policy *p = b->policy;
+	const struct pcpus *pin = default_cpus(p);
+
+	if (t->role == ROLE_VCPU) {
+		FOREACH_ARRAY (e, p->cputune.vcpupin, p->cputune.n_vcpupin)
+			if (cpuset_contains(&e->vcpus, (unsigned)t->vcpu))
+				pin = &e->cpus;
+		g->period = &p->cputune.period;
+		g->quota = &p->cputune.quota;
+	} else if (t->role == ROLE_IOTHREAD) {
+		FOREACH_ARRAY (e, p->cputune.iothreadpin, p->cputune.n_iothreadpin)
+			if (streq(e->id, t->iothread))
+				pin = &e->cpus;
+		g->period = &p->cputune.iothread_period;
+		g->quota = &p->cputune.iothread_quota;
+	} else {
+		if (p->cputune.emulatorpin.set)
+			pin = &p->cputune.emulatorpin;
+		g->period = &p->cputune.emulator_period;
+		g->quota = &p->cputune.emulator_quota;
+	}
+	g->cpus_origin = pin ? &pin->origin : NULL;
+	/* Never more than the host has online: an offline CPU in a cpuset is an error. */
+	if (cpuset_copy(&g->cpus, pin ? &pin->cpus : &b->host->topo->cpus) < 0)
+		return -ENOMEM;
+	if (pin) {
+		struct cpuset offline = {};
+
+		if (cpuset_copy(&offline, &g->cpus) < 0)
+			return -ENOMEM;
+		cpuset_subtract(&offline, &b->host->topo->cpus);
+		cpuset_subtract(&g->cpus, &offline);
+		cpuset_done(&offline);
+	}
+	return 0;
+}
+
+/* The distinct thread groups of the VM, in thread order. */
+static int collect_groups(struct builder *b, struct group **ret, size_t *ret_n)
+{
+	struct group *g = calloc(b->vm->n_threads + 1, sizeof(*g));
+	size_t n = 0;
+
+	if (!g)
+		return -ENOMEM;
+	FOREACH_ARRAY (t, b->vm->threads, b->vm->n_threads) {
+		char name[160];
+		size_t i;
+
+		thread_group_name(t, name, sizeof(name));
+		for (i = 0; i < n && !streq(g[i].name, name); i++)
+			;
+		if (i < n)
+			continue;
+		(void)snprintf(g[n].name, sizeof(g[n].name), "%s", name);
+		if (group_cpus(b, t, &g[n]) < 0) {
+			free(g);
+			return -ENOMEM;
+		}
+		if (cpuset_is_empty(&g[n].cpus))
+			warn(b, g[n].cpus_origin,
+			     "%s: none of its CPUs is online; it keeps the CPUs it has", name);
+		n++;
+	}
+	*ret = g;
+	*ret_n = n;
+	return 0;
+}
+
+static void free_groups(struct group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cpuset_done(&g[i].cpus);
+	free(g);
+}
+
+/* ---- value formatting ---- */
+
+static char *cpus_text(struct builder *b, const struct cpuset *s)
+{
+	char *t = cpuset_format(s);
+
+	if (!t)
+		b->r = -ENOMEM;
+	return t;
+}
+
+/* Memory limits in bytes, page-aligned as the kernel stores them, or the unlimited word. */
+static void limit_text(uint64_t bytes, const char *unlimited, char buf[static 32])
+{
+	if (bytes == SIZE_UNLIMITED)
+		(void)snprintf(buf, 32, "%s", unlimited);
+	else
+		(void)snprintf(buf, 32, "%" PRIu64, bytes & ~(PAGE_SIZE_BYTES - 1));
+}
+
+/* ---- controllers ---- */
+
+static uint64_t shares_of(const struct policy *p)
+{
+	if (p->cputune.shares.set)
+		return (uint64_t)p->cputune.shares.value;
+	if (p->cputune.weight.set) /* systemd's rule */
+		return CLAMP((uint64_t)p->cputune.weight.value * 1024 / 100, UINT64_C(2),
+			     UINT64_C(262144));
+	return 1024;
+}
+
+static uint64_t weight_of(const struct policy *p)
+{
+	if (p->cputune.weight.set)
+		return (uint64_t)p->cputune.weight.value;
+	if (p->cputune.shares.set)
+		return CLAMP((uint64_t)p->cputune.shares.value * 100 / 1024, UINT64_C(1),
+			     UINT64_C(10000));
+	return 100;
+}
+
+static const struct origin *origin_of(const struct pint *a, const struct pint *b)
+{
+	return a->set ? &a->origin : b && b->set ? &b->origin : NULL;
+}
+
+static void plan_bandwidth(struct builder *b, const char *group, const struct pint *period,
+			   const struct pint *quota, const char *who)
+{
+	const struct origin *o = origin_of(quota, period);
+	int64_t p = period->set ? period->value : DEFAULT_PERIOD;
+
+	if (b->host->version[CGROUP_CPU] == 1) {
+		write_value(b, CGROUP_CPU, group, "cpu.cfs_period_us", o, who, "%" PRId64, p);
+		write_value(b, CGROUP_CPU, group, "cpu.cfs_quota_us", o, who, "%" PRId64,
+			    quota->set ? quota->value : -1);
+	} else if (quota->set && quota->value >= 0)
+		write_value(b, CGROUP_CPU, group, "cpu.max", o, who, "%" PRId64 " %" PRId64,
+			    quota->value, p);
+	else
+		write_value(b, CGROUP_CPU, group, "cpu.max", o, who, "max %" PRId64, p);
+}
+
+static void plan_memory(struct builder *b, const char *vm_group)
+{
+	const struct policy *p = b->policy;
+	const struct psize *hard = &p->memtune.hard_limit, *soft = &p->memtune.soft_limit;
+	const struct psize *swap = &p->memtune.swap_hard_limit, *min = &p->memtune.min_guarantee;
+	uint64_t h = hard->set ? hard->bytes : SIZE_UNLIMITED;
+	uint64_t s = swap->set ? swap->bytes : SIZE_UNLIMITED;
+	char v[32];
+
+	if (b->host->version[CGROUP_MEMORY] == 0) {
+		if (hard->set || soft->set || swap->set || min->set)
+			warn(b, NULL, "memtune: this host has no memory controller");
+		return;
+	}
+	if (b->host->version[CGROUP_MEMORY] == 1) {
+		bool memsw = b->host->memsw;
+
+		/* v1 leaves a moved task's memory charged where it was unless told to move it:
+		 * the VM's limits would not see the memory it already has. */
+		if (b->host->move_charge)
+			write_value(b, CGROUP_MEMORY, vm_group, "memory.move_charge_at_immigrate",
+				    NULL, "memory charges move along", "3");
+		/* memsw >= limit at every step: a new limit that fits under the current memsw
+		 * goes first; a larger one waits until memsw has grown. */
+		bool limit_first = !memsw || h <= b->host->memsw_limit;
+
+		if (swap->set && !memsw)
+			warn(b, &swap->origin,
+			     "memtune.swap_hard_limit: this kernel has no swap accounting "
+			     "(memory.memsw.*): boot with swapaccount=1");
+		if (min->set)
+			warn(b, &min->origin, "memtune.min_guarantee: not available on cgroup v1");
+		limit_text(h, "-1", v);
+		if (limit_first)
+			write_value(b, CGROUP_MEMORY, vm_group, "memory.limit_in_bytes",
+				    hard->set ? &hard->origin : NULL, "memory hard_limit", "%s", v);
+		if (memsw) {
+			limit_text(s, "-1", v);
+			write_value(b, CGROUP_MEMORY, vm_group, "memory.memsw.limit_in_bytes",
+				    swap->set ? &swap->origin : NULL, "memory swap_hard_limit",
+				    "%s", v);
+		}
+		if (!limit_first) {
+			limit_text(h, "-1", v);
+			write_value(b, CGROUP_MEMORY, vm_group, "memory.limit_in_bytes",
+				    &hard->origin, "memory hard_limit", "%s", v);
+		}
+		limit_text(soft->set ? soft->bytes : SIZE_UNLIMITED, "-1", v);
+		write_value(b, CGROUP_MEMORY, vm_group, "memory.soft_limit_in_bytes",
+			    soft->set ? &soft->origin : NULL, "memory soft_limit", "%s", v);
+		return;
+	}
+	limit_text(h, "max", v);
+	write_value(b, CGROUP_MEMORY, vm_group, "memory.max", hard->set ? &hard->origin : NULL,
+		    "memory hard_limit", "%s", v);
+	limit_text(soft->set && soft->bytes != SIZE_UNLIMITED ? soft->bytes : 0, "max", v);
+	write_value(b, CGROUP_MEMORY, vm_group, "memory.low", soft->set ? &soft->origin : NULL,
+		    "memory soft_limit", "%s", v);
+	limit_text(min->set ? min->bytes : 0, "max", v);
+	write_value(b, CGROUP_MEMORY, vm_group, "memory.min", min->set ? &min->origin : NULL,
+		    "memory min_guarantee", "%s", v);
+	/* v2 limits swap alone: memory + swap minus memory. */
+	if (swap->set && !hard->set)
+		warn(b, &swap->origin,
+		     "memtune.swap_hard_limit: on cgroup v2 it needs a hard_limit (memory.swap.max "
+		     "= "
+		     "swap_hard_limit - hard_limit); left unlimited");
+	limit_text(swap->set && hard->set && s != SIZE_UNLIMITED && h != SIZE_UNLIMITED
+			   ? s - h
+			   : SIZE_UNLIMITED,
+		   "max", v);
+	write_value(b, CGROUP_MEMORY, vm_group, "memory.swap.max", swap->set ? &swap->origin : NULL,
+		    "memory swap_hard_limit", "%s", v);
+}
+
+static const struct plan_device *device_of(const struct builder *b, const char *path)
+{
+	for (size_t i = 0; i < b->host->n_devices; i++)
+		if (streq(b->host->devices[i].path, path))
+			return &b->host->devices[i];
+	return NULL;
+}
+
+static void limit_or_max(char buf[static 32], const struct psize *v, const char *unlimited)
+{
+	if (!v->set || v->bytes == SIZE_UNLIMITED)
+		(void)snprintf(buf, 32, "%s", unlimited);
+	else
+		(void)snprintf(buf, 32, "%" PRIu64, v->bytes);
+}
+
+static void plan_io_device(struct builder *b, const char *vm_group, const struct blkio_device *d)
+{
+	const struct plan_device *dev = device_of(b, d->path);
+	bool v1 = b->host->version[CGROUP_IO] == 1;
+	unsigned maj, min;
+	char r[32], w[32], ri[32], wi[32];
+
+	if (!dev || dev->result < 0) {
+		warn(b, &d->origin, "blkiotune device %s: %s", d->path,
+		     dev ? strerror(-dev->result) : "not resolved");
+		return;
+	}
+	maj = dev->dev.major;
+	min = dev->dev.minor;
+	if (d->weight.set) {
+		if (!b->host->bfq && v1)
+			warn(b, &d->weight.origin,
+			     "blkiotune device %s: no blkio.bfq.weight_device on this kernel",
+			     d->path);
+		else if (v1)
+			write_value(b, CGROUP_IO, vm_group, "blkio.bfq.weight_device",
+				    &d->weight.origin, "io device weight", "%u:%u %" PRId64, maj,
+				    min, d->weight.value);
+		else
+			write_value(b, CGROUP_IO, vm_group,
+				    b->host->bfq ? "io.bfq.weight" : "io.weight", &d->weight.origin,
+				    "io device weight", "%u:%u %" PRId64, maj, min,
+				    b->host->bfq ? d->weight.value
+						 : CLAMP(d->weight.value * 100 / 500, 1, 10000));
+		if (!streq(dev->dev.scheduler, "bfq"))
+			warn(b, &d->weight.origin,
+			     "blkiotune device %s (%u:%u): its scheduler is %s, so weights do not "
+			     "take "
+			     "effect (echo bfq > /sys/dev/block/%u:%u/queue/scheduler)",
+			     d->path, maj, min, dev->dev.scheduler, maj, min);
+	}
+	if (v1) {
+		static const struct {
+			const char *file;
+			size_t offset;
+		} t[] = {
+			{ "blkio.throttle.read_bps_device",
+			  offsetof(struct blkio_device, read_bytes_sec) },
+			{ "blkio.throttle.write_bps_device",
+			  offsetof(struct blkio_device, write_bytes_sec) },
+			{ "blkio.throttle.read_iops_device",
+			  offsetof(struct blkio_device, read_iops_sec) },
+			{ "blkio.throttle.write_iops_device",
+			  offsetof(struct blkio_device, write_iops_sec) },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+			const struct psize *v = (const void *)((const char *)d + t[i].offset);
+
+			/* 0 removes a v1 throttle */
+			limit_or_max(r, v, "0");
+			if (v->set)
+				write_value(b, CGROUP_IO, vm_group, t[i].file, &v->origin,
+					    "io throttle", "%u:%u %s", maj, min, r);
+		}
+		return;
+	}
+	if (!d->read_bytes_sec.set && !d->write_bytes_sec.set && !d->read_iops_sec.set &&
+	    !d->write_iops_sec.set)
+		return;
+	limit_or_max(r, &d->read_bytes_sec, "max");
+	limit_or_max(w, &d->write_bytes_sec, "max");
+	limit_or_max(ri, &d->read_iops_sec, "max");
+	limit_or_max(wi, &d->write_iops_sec, "max");
+	write_value(b, CGROUP_IO, vm_group, "io.max", &d->origin, "io throttle",
+		    "%u:%u rbps=%s wbps=%s riops=%s wiops=%s", maj, min, r, w, ri, wi);
+}
+
+static void plan_io(struct builder *b, const char *vm_group)
+{
+	const struct policy *p = b->policy;
+	const struct pint *weight = &p->blkiotune.weight;
+
+	if (b->host->version[CGROUP_IO] == 0) {
+		if (weight->set || p->blkiotune.n_devices > 0)
+			warn(b, NULL, "blkiotune: this host has no blkio/io controller");
+		return;
+	}
+	if (weight->set) {
+		if (b->host->version[CGROUP_IO] == 1 && b->host->bfq)
+			write_value(b, CGROUP_IO, vm_group, "blkio.bfq.weight", &weight->origin,
+				    "io weight", "%" PRId64, weight->value);
+		else if (b->host->version[CGROUP_IO] == 1)
+			warn(b, &weight->origin,
+			     "blkiotune.weight: no blkio.bfq.weight on this kernel (BFQ is not "
+			     "built "
+			     "or loaded)");
+		else if (b->host->bfq)
+			write_value(b, CGROUP_IO, vm_group, "io.bfq.weight", &weight->origin,
+				    "io weight", "default %" PRId64, weight->value);
+		else
+			write_value(b, CGROUP_IO, vm_group, "io.weight", &weight->origin,
+				    "io weight", "default %" PRId64,
+				    CLAMP(weight->value * 100 / 500, 1, 10000));
+	}
+	FOREACH_ARRAY (d, p->blkiotune.devices, p->blkiotune.n_devices)
+		plan_io_device(b, vm_group, d);
+}
+
+/* The NUMA nodes memory may come from, and whether the policy restricts them. */
+static bool plan_mems(struct builder *b, struct cpuset *ret, const struct origin **ret_origin)
+{
+	const struct policy *p = b->policy;
+	const struct penum *mode = &p->numatune.mode;
+	int m = mode->set ? mode->value : NUMA_MODE_STRICT;
+	bool any = mode->set || p->numatune.nodeset.set || p->numatune.placement.set;
+
+	*ret_origin = NULL;
+	if (any && (m == NUMA_MODE_PREFERRED || m == NUMA_MODE_INTERLEAVE)) {
+		warn(b, &mode->origin,
+		     "numatune mode %s applies at launch only: start the VM with kvmtunectl run",
+		     numa_mode_to_string(m));
+		any = false;
+	} else if (any && p->numatune.placement.set &&
+		   p->numatune.placement.value == NUMA_PLACEMENT_AUTO) {
+		warn(b, &p->numatune.placement.origin,
+		     "numatune placement auto: not chosen by this version; memory may come from "
+		     "any node");
+		any = false;
+	}
+	if (any && p->numatune.nodeset.set) {
+		if (cpuset_copy(ret, &p->numatune.nodeset.cpus) < 0)
+			b->r = -ENOMEM;
+		*ret_origin = &p->numatune.nodeset.origin;
+		return true;
+	}
+	if (cpuset_copy(ret, &b->host->topo->nodes) < 0)
+		b->r = -ENOMEM;
+	return false;
+}
+
+/* ---- the layout ---- */
+
+static const enum cgroup_controller thread_controllers[] = { CGROUP_CPU, CGROUP_CPUACCT,
+							     CGROUP_CPUSET };
+static const enum cgroup_controller vm_controllers[] = { CGROUP_CPU,	CGROUP_CPUACCT,
+							 CGROUP_CPUSET, CGROUP_MEMORY,
+							 CGROUP_IO,	CGROUP_PIDS };
+
+static bool is_thread_controller(enum cgroup_controller c)
+{
+	return c == CGROUP_CPU || c == CGROUP_CPUACCT || c == CGROUP_CPUSET;
+}
+
+/* The parent chain, top down, in one hierarchy; v1 cpusets get cpus/mems when still empty. */
+static void plan_parents(struct builder *b, enum cgroup_controller c)
+{
+	char path[4096] = "";
+	const char *p = b->host->parent;
+
+	while (*p && b->r >= 0) {
+		size_t n = strcspn(p, "/");
+		struct action *a;
+
+		(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%.*s",
+			       path[0] ? "/" : "", (int)n, p);
+		add(b, ACTION_MKDIR, c, path, NULL, "parent group");
+		if (c == CGROUP_CPUSET && b->host->version[c] == 1) {
+			char *cpus = cpus_text(b, &b->host->topo->cpus);
+			char *mems = cpus_text(b, &b->host->topo->nodes);
+
+			/* An administrator's own restriction of the parent is kept. */
+			a = add(b, ACTION_WRITE, c, path, NULL, "parent cpuset (when empty)");
+			if (a) {
+				a->file = strdup("cpuset.cpus");
+				a->value = cpus;
+				a->only_if_empty = true;
+				cpus = NULL;
+			}
+			a = add(b, ACTION_WRITE, c, path, NULL, "parent cpuset (when empty)");
+			if (a) {
+				a->file = strdup("cpuset.mems");
+				a->value = mems;
+				a->only_if_empty = true;
+				mems = NULL;
+			}
+			free(cpus);
+			free(mems);
+		}
+		p += n;
+		p += *p == '/';
+	}
+}
+
+/* cgroup v2: controllers reach the VM group through every ancestor's subtree_control. */
+static void plan_v2_subtree(struct builder *b)
+{
+	char controllers[64] = "", path[4096] = "";
+	static const struct {
+		enum cgroup_controller c;
+		const char *name;
+	} domain[] = { { CGROUP_CPU, "cpu" },
+		       { CGROUP_CPUSET, "cpuset" },
+		       { CGROUP_MEMORY, "memory" },
+		       { CGROUP_IO, "io" },
+		       { CGROUP_PIDS, "pids" } };
+	const char *p = b->host->parent;
+
+	for (size_t i = 0; i < ARRAY_SIZE(domain); i++)
+		if (b->host->version[domain[i].c] == 2)
+			(void)snprintf(controllers + strlen(controllers),
+				       sizeof(controllers) - strlen(controllers), "%s+%s",
+				       controllers[0] ? " " : "", domain[i].name);
+	if (!controllers[0])
+		return;
+	write_value(b, CGROUP_CPU, "", "cgroup.subtree_control", NULL, "enable controllers", "%s",
+		    controllers);
+	while (*p && b->r >= 0) {
+		size_t n = strcspn(p, "/");
+
+		(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%.*s",
+			       path[0] ? "/" : "", (int)n, p);
+		write_value(b, CGROUP_CPU, path, "cgroup.subtree_control", NULL,
+			    "enable controllers", "%s", controllers);
+		p += n;
+		p += *p == '/';
+	}
+}
+
+static void plan_threads(struct builder *b, const struct group *g, size_t n_groups,
+			 const char *vm_group, bool v2)
+{
+	FOREACH_ARRAY (t, b->vm->threads, b->vm->n_threads) {
+		char name[160];
+		const struct group *tg = NULL;
+		_cleanup_free_ char *path = NULL;
+
+		thread_group_name(t, name, sizeof(name));
+		for (size_t i = 0; i < n_groups; i++)
+			if (streq(g[i].name, name))
+				tg = &g[i];
+		path = join(vm_group, name);
+		if (!path || !tg) {
+			b->r = -ENOMEM;
+			return;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(thread_controllers); i++) {
+			enum cgroup_controller c = thread_controllers[i];
+			struct action *a;
+
+			if (b->host->version[c] == 0 || (v2 && c != CGROUP_CPU))
+				continue;
+			a = add(b, ACTION_ATTACH_THREAD, c, path, NULL, "%s thread", name);
+			if (a) {
+				a->pid = b->vm->pid;
+				a->tid = t->tid;
+			}
+		}
+		if (!cpuset_is_empty(&tg->cpus)) {
+			struct action *a = add(b, ACTION_AFFINITY, 0, NULL, tg->cpus_origin,
+					       "%s affinity", name);
+
+			a->pid = b->vm->pid;
+			a->tid = t->tid;
+			if (cpuset_copy(&a->cpus, &tg->cpus) < 0)
+				b->r = -ENOMEM;
+		}
+	}
+}
+
+static int sched_to_kernel(enum sched_policy p)
+{
+	switch (p) {
+	case SCHED_POLICY_BATCH:
+		return SCHED_BATCH;
+	case SCHED_POLICY_IDLE:
+		return SCHED_IDLE;
+	case SCHED_POLICY_FIFO:
+		return SCHED_FIFO;
+	case SCHED_POLICY_RR:
+		return SCHED_RR;
+	default:
+		return SCHED_OTHER;
+	}
+}
+
+/* Schedulers last, vCPUs and iothreads before the emulator (libvirt's order). */
+static void plan_schedulers(struct builder *b)
+{
+	const struct policy *p = b->policy;
+
+	for (int pass = 0; pass < 2; pass++)
+		FOREACH_ARRAY (t, b->vm->threads, b->vm->n_threads) {
+			const struct psched *s = NULL;
+			struct action *a;
+			char name[160];
+
+			if ((pass == 0) == (t->role == ROLE_EMULATOR))
+				continue;
+			if (t->role == ROLE_VCPU) {
+				FOREACH_ARRAY (e, p->cputune.vcpusched, p->cputune.n_vcpusched)
+					if (cpuset_contains(&e->vcpus, (unsigned)t->vcpu))
+						s = &e->sched;
+			} else if (t->role == ROLE_IOTHREAD) {
+				FOREACH_ARRAY (e, p->cputune.iothreadsched,
+					       p->cputune.n_iothreadsched)
+					if (streq(e->id, t->iothread))
+						s = &e->sched;
+			} else if (p->cputune.emulatorsched.set &&
+				   !(t->stat.flags & (PF_USER_WORKER | PF_IO_WORKER)))
+				s = &p->cputune.emulatorsched;
+			if (!s)
+				continue;
+			a = add(b, ACTION_SCHEDULER, 0, NULL, &s->origin, "%s scheduler",
+				thread_group_name(t, name, sizeof(name)));
+			if (a) {
+				a->pid = b->vm->pid;
+				a->tid = t->tid;
+				a->sched_policy = sched_to_kernel(s->policy);
+				a->sched_priority = s->priority;
+			}
+		}
+}
+
+static void plan_cpusets(struct builder *b, const struct group *g, size_t n, const char *vm_group)
+{
+	_cleanup_(cpuset_done) struct cpuset all = {}, mems = {};
+	const struct origin *mems_origin;
+	bool strict = plan_mems(b, &mems, &mems_origin);
+	_cleanup_free_ char *mems_text = cpus_text(b, &mems), *all_text = NULL;
+	bool v1 = b->host->version[CGROUP_CPUSET] == 1;
+
+	if (b->host->version[CGROUP_CPUSET] == 0) {
+		if (strict)
+			warn(b, mems_origin, "numatune: this host has no cpuset controller");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cpuset_union(&all, &g[i].cpus) < 0)
+			b->r = -ENOMEM;
+	all_text = cpus_text(b, &all);
+	if (b->r < 0)
+		return;
+	/* v1 moves pages already allocated only with memory_migrate set first. */
+	if (v1)
+		write_value(b, CGROUP_CPUSET, vm_group, "cpuset.memory_migrate", mems_origin,
+			    "numa migrate", "1");
+	if (*all_text)
+		write_value(b, CGROUP_CPUSET, vm_group, "cpuset.cpus", NULL, "VM cpuset", "%s",
+			    all_text);
+	write_value(b, CGROUP_CPUSET, vm_group, "cpuset.mems", mems_origin, "numa nodes", "%s",
+		    mems_text);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *path = join(vm_group, g[i].name);
+		_cleanup_free_ char *text = cpus_text(b, &g[i].cpus);
+
+		if (!path || !text) {
+			b->r = -ENOMEM;
+			return;
+		}
+		if (v1)
+			write_value(b, CGROUP_CPUSET, path, "cpuset.memory_migrate", mems_origin,
+				    "numa migrate", "1");
+		if (*text)
+			write_value(b, CGROUP_CPUSET, path, "cpuset.cpus", g[i].cpus_origin,
+				    "pinning", "%s", text);
+		write_value(b, CGROUP_CPUSET, path, "cpuset.mems", mems_origin, "numa nodes", "%s",
+			    mems_text);
+	}
+}
+
+int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
+	    struct plan *ret)
+{
+	struct plan p = {};
+	struct builder b = { .plan = &p, .host = host, .policy = effective, .vm = vm };
+	_cleanup_free_ char *scope = vm_scope_name(vm->name);
+	struct group *g = NULL;
+	size_t n = 0;
+	bool v2 = host->version[CGROUP_CPU] == 2;
+
+	if (!scope || !(p.vm_group = join(host->parent, scope)))
+		return -ENOMEM;
+	b.r = collect_groups(&b, &g, &n);
+	/* Groups: v2 is one hierarchy; v1 has one per controller. */
+	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0; i++) {
+		enum cgroup_controller c = vm_controllers[i];
+
+		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
+			continue;
+		plan_parents(&b, c);
+		if (v2)
+			plan_v2_subtree(&b);
+		add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
+		if (v2) {
+			/* The process in first: then the group may become a thread root. */
+			struct action *a =
+				add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
+			if (a)
+				a->pid = vm->pid;
+		}
+		if (!v2 && !is_thread_controller(c))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			_cleanup_free_ char *path = join(p.vm_group, g[k].name);
+
+			add(&b, ACTION_MKDIR, c, path, NULL, "thread group");
+			if (v2)
+				write_value(&b, c, path, "cgroup.type", NULL, "threaded group",
+					    "threaded");
+		}
+		if (v2)
+			write_value(&b, c, p.vm_group, "cgroup.subtree_control", NULL,
+				    "thread controllers", "%s%s",
+				    host->version[CGROUP_CPU] == 2 ? "+cpu" : "",
+				    host->version[CGROUP_CPUSET] == 2 ? " +cpuset" : "");
+	}
+	if (b.r >= 0)
+		plan_cpusets(&b, g, n, p.vm_group);
+	if (b.r >= 0 && host->version[CGROUP_CPU]) {
+		if (host->version[CGROUP_CPU] == 1)
+			write_value(
+				&b, CGROUP_CPU, p.vm_group, "cpu.shares",
+				origin_of(&effective->cputune.shares, &effective->cputune.weight),
+				"cpu weight", "%" PRIu64, shares_of(effective));
+		else
+			write_value(
+				&b, CGROUP_CPU, p.vm_group, "cpu.weight",
+				origin_of(&effective->cputune.weight, &effective->cputune.shares),
+				"cpu weight", "%" PRIu64, weight_of(effective));
+		plan_bandwidth(&b, p.vm_group, &effective->cputune.global_period,
+			       &effective->cputune.global_quota, "global quota");
+		for (size_t k = 0; k < n; k++) {
+			_cleanup_free_ char *path = join(p.vm_group, g[k].name);
+
+			plan_bandwidth(&b, path, g[k].period, g[k].quota, g[k].name);
+		}
+	}
+	if (b.r >= 0)
+		plan_memory(&b, p.vm_group);
+	if (b.r >= 0)
+		plan_io(&b, p.vm_group);
+	/* v1: the whole process into the VM group of the hierarchies without thread groups. */
+	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0 && !v2; i++) {
+		enum cgroup_controller c = vm_controllers[i];
+		struct action *a;
+
+		if (host->version[c] != 1 || is_thread_controller(c))
+			continue;
+		a = add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
+		if (a)
+			a->pid = vm->pid;
+	}
+	if (b.r >= 0)
+		plan_threads(&b, g, n, p.vm_group, v2);
+	if (b.r >= 0)
+		plan_schedulers(&b);
+	free_groups(g, n);
+	if (b.r < 0) {
+		plan_done(&p);
+		return b.r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int plan_remove(const char *group, const struct plan_host *host, struct plan *ret)
+{
+	struct plan p = {};
+	struct builder b = { .plan = &p, .host = host };
+	bool v2 = host->version[CGROUP_CPU] == 2;
+
+	p.vm_group = strdup(group);
+	if (!p.vm_group)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0; i++) {
+		enum cgroup_controller c = vm_controllers[i];
+
+		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
+			continue;
+		/* The applier removes the thread groups below it first. */
+		add(&b, ACTION_RMDIR, c, group, NULL, "VM gone");
+	}
+	if (b.r < 0) {
+		plan_done(&p);
+		return b.r;
+	}
+	*ret = p;
+	return 0;
+}
+
+void plan_done(struct plan *p)
+{
+	FOREACH_ARRAY (a, p->actions, p->n) {
+		free(a->group);
+		free(a->file);
+		free(a->value);
+		cpuset_done(&a->cpus);
+	}
+	free(p->actions);
+	free(p->vm_group);
+	*p = (struct plan){};
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * A VM name as part of a cgroup or unit name, escaped as systemd escapes unit names
+ * (systemd-escape): "/" becomes "-", anything but [A-Za-z0-9:_.] becomes \xNN, a leading "."
+ * too. No VM name can then leave the parent group or collide with kernel files.
+ */
+
+/* "kvmtune-<escaped name>.scope". Caller frees; NULL on OOM. */
+char *vm_scope_name(const char *vm_name);
+
+/* The escaping alone. Caller frees; NULL on OOM. */
+char *unit_name_escape(const char *s);
