@@ -301,11 +301,9 @@ static void plan_memory(struct builder *b, const char *vm_group)
 	if (b->host->version[CGROUP_MEMORY] == 1) {
 		bool memsw = b->host->memsw;
 
-		/* v1 leaves a moved task's memory charged where it was unless told to move it:
-		 * the VM's limits would not see the memory it already has. */
-		if (b->host->move_charge)
-			write_value(b, CGROUP_MEMORY, vm_group, "memory.move_charge_at_immigrate",
-				    NULL, "memory charges move along", "3");
+		/* A moved task's memory stays charged where it was on v1: new kernels refuse
+		 * memory.move_charge_at_immigrate. Only memory allocated afterwards counts
+		 * against the limits of an adopted VM; `kvmtunectl run` has it all counted. */
 		/* memsw >= limit at every step: a new limit that fits under the current memsw
 		 * goes first; a larger one waits until memsw has grown. */
 		bool limit_first = !memsw || h <= b->host->memsw_limit;
@@ -489,9 +487,11 @@ static bool plan_mems(struct builder *b, struct cpuset *ret, const struct origin
 
 	*ret_origin = NULL;
 	if (any && (m == NUMA_MODE_PREFERRED || m == NUMA_MODE_INTERLEAVE)) {
-		warn(b, &mode->origin,
-		     "numatune mode %s applies at launch only: start the VM with kvmtunectl run",
-		     numa_mode_to_string(m));
+		if (!b->host->launching)
+			warn(b, &mode->origin,
+			     "numatune mode %s applies at launch only: start the VM with "
+			     "kvmtunectl run",
+			     numa_mode_to_string(m));
 		any = false;
 	} else if (any && p->numatune.placement.set &&
 		   p->numatune.placement.value == NUMA_PLACEMENT_AUTO) {
@@ -656,10 +656,20 @@ static int sched_to_kernel(enum sched_policy p)
 	}
 }
 
-/* Schedulers last, vCPUs and iothreads before the emulator (libvirt's order). */
+/*
+ * Schedulers last, vCPUs and iothreads before the emulator (libvirt's order). When a policy
+ * sets any scheduler, the threads it does not name run SCHED_OTHER: new threads inherit their
+ * creator's policy, and a vCPU must not keep the emulator's. With none set, none is touched.
+ */
 static void plan_schedulers(struct builder *b)
 {
+	static const struct psched other = { .set = true, .policy = SCHED_POLICY_OTHER };
 	const struct policy *p = b->policy;
+	bool any = p->cputune.n_vcpusched > 0 || p->cputune.n_iothreadsched > 0 ||
+		   p->cputune.emulatorsched.set;
+
+	if (!any || b->host->launching)
+		return;
 
 	for (int pass = 0; pass < 2; pass++)
 		FOREACH_ARRAY (t, b->vm->threads, b->vm->n_threads) {
@@ -681,10 +691,12 @@ static void plan_schedulers(struct builder *b)
 			} else if (p->cputune.emulatorsched.set &&
 				   !(t->stat.flags & (PF_USER_WORKER | PF_IO_WORKER)))
 				s = &p->cputune.emulatorsched;
+			if (!s && (t->stat.flags & (PF_USER_WORKER | PF_IO_WORKER)))
+				continue; /* kernel-made threads are the kernel's */
 			if (!s)
-				continue;
-			a = add(b, ACTION_SCHEDULER, 0, NULL, &s->origin, "%s scheduler",
-				thread_group_name(t, name, sizeof(name)));
+				s = &other;
+			a = add(b, ACTION_SCHEDULER, 0, NULL, s == &other ? NULL : &s->origin,
+				"%s scheduler", thread_group_name(t, name, sizeof(name)));
 			if (a) {
 				a->pid = b->vm->pid;
 				a->tid = t->tid;

@@ -116,7 +116,7 @@ static bool any_disk_offers_bfq(void)
 	return found;
 }
 
-static void host_facts(struct ctl_world *w, struct plan_host *h)
+void ctl_host_facts(struct ctl_world *w, struct plan_host *h)
 {
 	*h = (struct plan_host){
 		.topo = w->topo,
@@ -136,15 +136,12 @@ static void host_facts(struct ctl_world *w, struct plan_host *h)
 
 		(void)cgroup_fs_controller(&w->cgroups, CGROUP_MEMORY, &fd, &version);
 		h->memsw = cgroup_read(fd, "", "memory.memsw.limit_in_bytes", &s) >= 0;
-		free(s);
-		s = NULL;
-		h->move_charge = cgroup_read(fd, "", "memory.move_charge_at_immigrate", &s) >= 0;
 	}
 	h->bfq = any_disk_offers_bfq();
 }
 
 /* The devices a policy names, resolved to their disks. */
-static struct plan_device *resolve_devices(const struct policy *p, size_t *ret_n)
+struct plan_device *ctl_resolve_devices(const struct policy *p, size_t *ret_n)
 {
 	struct plan_device *d = calloc(p->blkiotune.n_devices + 1, sizeof(*d));
 	int sys_fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -222,8 +219,8 @@ static int apply_vm(struct ctl_world *w, const struct vm *vm, bool dry_run, unsi
 		(*failed)++;
 		return 0;
 	}
-	host_facts(w, &host);
-	devices = resolve_devices(&effective, &host.n_devices);
+	ctl_host_facts(w, &host);
+	devices = ctl_resolve_devices(&effective, &host.n_devices);
 	host.devices = devices;
 	r = plan_vm(&effective, vm, &host, &plan);
 	if (r < 0)
@@ -263,7 +260,7 @@ static int remove_stale(struct ctl_world *w, bool dry_run, unsigned *failed)
 	int fd, version;
 	DIR *d;
 
-	host_facts(w, &host);
+	ctl_host_facts(w, &host);
 	if (cgroup_fs_controller(&w->cgroups, CGROUP_CPU, &fd, &version) < 0)
 		return 0;
 	fd = cgroup_open(fd, host.parent, O_RDONLY | O_DIRECTORY);

@@ -10,7 +10,7 @@ static const struct {
 	int (*run)(struct ctl *c, int argc, char **argv);
 } verbs[] = {
 	{ "check", verb_check },   { "show", verb_show },   { "list", verb_list },
-	{ "status", verb_status }, { "apply", verb_apply },
+	{ "status", verb_status }, { "apply", verb_apply }, { "run", verb_run },
 };
 
 static void help(void)
@@ -29,6 +29,8 @@ static void help(void)
 	       "  status [--json] [VM...]   Each VM's threads: role, where it runs, its cgroup\n"
 	       "  apply [--dry-run] [VM...] Enforce the policies now (--dry-run: say what would\n"
 	       "                            change, change nothing)\n"
+	       "  run [--policy FILE] NAME -- QEMU-COMMAND...\n"
+	       "                            Start QEMU already inside its VM group\n"
 	       "\n"
 	       "Options:\n"
 	       "  -C, --config-dir DIR      Configuration directory (default %s)\n"
@@ -129,7 +131,8 @@ int main(int argc, char **argv)
 			return r;
 		}
 	fprintf(stderr,
-		"kvmtunectl: unknown command '%s' (allowed: check, show, list, status, apply). Try "
+		"kvmtunectl: unknown command '%s' (allowed: check, show, list, status, apply, "
+		"run). Try "
 		"'kvmtunectl --help'.\n",
 		argv[optind]);
 	return EXIT_USAGE;

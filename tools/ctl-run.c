@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * kvmtunectl run [--policy FILE] NAME -- QEMU-CMD...: start QEMU already inside its VM group,
+ * with its cpuset, affinity and memory policy in place, so the guest never runs unconfined.
+ * The groups are made for this process (it becomes QEMU's main thread); QEMU's other threads
+ * are sorted into their groups later by `apply` or kvmtuned.
+ */
+
+#include <fnmatch.h>
+#include <getopt.h>
+#include <numa.h>
+#include <string.h>
+
+#include "apply.h"
+#include "ctl.h"
+#include "qemu-cmdline.h"
+
+static bool binary_is_qemu(const struct settings *s, const char *binary)
+{
+	for (size_t i = 0; i < s->n_qemu_binaries; i++)
+		if (fnmatch(s->qemu_binaries[i], binary, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
+/* A VM that is, so far, only this process: its one thread is the emulator. */
+static int self_as_vm(const char *name, const char *binary, struct vm *ret)
+{
+	struct vm vm = { .pid = getpid(), .uid = getuid(), .qmp_result = 1 };
+
+	vm.name = strdup(name);
+	vm.exe = strdup(binary);
+	vm.threads = calloc(1, sizeof(struct vm_thread));
+	if (!vm.name || !vm.exe || !vm.threads) {
+		vm_done(&vm);
+		return -ENOMEM;
+	}
+	vm.threads[0] = (struct vm_thread){ .tid = vm.pid, .kvm_vcpu_id = -1 };
+	vm.n_threads = 1;
+	*ret = vm;
+	return 0;
+}
+
+/* preferred and interleave can only be set by the process itself: now, before exec. */
+static int set_memory_policy(const struct policy *p)
+{
+	const struct penum *mode = &p->numatune.mode;
+	struct bitmask *nodes;
+
+	if (!mode->set || !p->numatune.nodeset.set ||
+	    (mode->value != NUMA_MODE_PREFERRED && mode->value != NUMA_MODE_INTERLEAVE))
+		return 0;
+	if (numa_available() < 0) {
+		fprintf(stderr, "kvmtunectl: numatune %s: this kernel has no NUMA support\n",
+			numa_mode_to_string(mode->value));
+		return -EOPNOTSUPP;
+	}
+	nodes = numa_allocate_nodemask();
+	if (!nodes)
+		return -ENOMEM;
+	CPUSET_FOREACH (n, &p->numatune.nodeset.cpus)
+		numa_bitmask_setbit(nodes, (unsigned)n);
+	if (mode->value == NUMA_MODE_INTERLEAVE)
+		numa_set_interleave_mask(nodes);
+	else
+		numa_set_preferred(cpuset_next(&p->numatune.nodeset.cpus, 0));
+	numa_bitmask_free(nodes);
+	printf("  memory policy %s on nodes of %s:%u\n", numa_mode_to_string(mode->value),
+	       p->numatune.nodeset.origin.file, p->numatune.nodeset.origin.line);
+	return 0;
+}
+
+static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
+		   int error)
+{
+	unsigned *failed = userdata;
+
+	if (o == APPLY_WARNING)
+		fprintf(stderr, "kvmtunectl: warning: %s\n", a->value);
+	if (o == APPLY_FAILED) {
+		const char *why = apply_explain(a, error);
+
+		(*failed)++;
+		fprintf(stderr, "kvmtunectl: could not set up %s (%s%s%s): %s%s%s\n", a->what,
+			a->group ?: "", a->file ? "/" : "", a->file ?: "", strerror(-error),
+			why ? ": " : "", why ?: "");
+	}
+}
+
+/* QEMU must carry the same name, or discovery would not find its group. */
+static int check_name(char **argv, int argc, const char *name, char ***ret_argv)
+{
+	struct qemu_cmdline cmd;
+	char **v;
+	int r = qemu_cmdline_parse(argv, (size_t)argc, &cmd);
+
+	if (r < 0)
+		return r;
+	if (cmd.name && !streq(cmd.name, name)) {
+		fprintf(stderr, "kvmtunectl: run %s: the QEMU command line names the VM '%s'\n",
+			name, cmd.name);
+		qemu_cmdline_done(&cmd);
+		return -EINVAL;
+	}
+	v = calloc((size_t)argc + 3, sizeof(char *));
+	if (!v) {
+		qemu_cmdline_done(&cmd);
+		return -ENOMEM;
+	}
+	memcpy(v, argv, (size_t)argc * sizeof(char *));
+	if (!cmd.name) {
+		v[argc] = "-name";
+		v[argc + 1] = (char *)name; /* a plain name: QemuOpts' implied guest= */
+		if (strchr(name, ','))
+			fprintf(stderr,
+				"kvmtunectl: note: ',' in a VM name must be doubled for QEMU\n");
+	}
+	qemu_cmdline_done(&cmd);
+	*ret_argv = v;
+	return 0;
+}
+
+int verb_run(struct ctl *c, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(ctl_world_done) struct ctl_world w = {};
+	_cleanup_(policy_done) struct policy effective = {};
+	_cleanup_(plan_done) struct plan plan = {};
+	_cleanup_free_ struct policy_fit *fits = NULL;
+	_cleanup_free_ char **qemu_argv = NULL;
+	_cleanup_free_ char *binary = NULL;
+	_cleanup_free_ struct plan_device *devices = NULL;
+	const char *policy_file = NULL, *name;
+	struct apply_stats stats = {};
+	struct plan_host host;
+	struct vm self = {};
+	struct vm_identity id;
+	unsigned failed = 0;
+	size_t n_fits = 0;
+	int opt, r;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+p:h", options, NULL)) >= 0)
+		switch (opt) {
+		case 'p':
+			policy_file = optarg;
+			break;
+		case 'h':
+			printf("Usage: kvmtunectl run [--policy FILE] NAME -- QEMU-COMMAND...\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	if (optind + 2 > argc || (streq(argv[optind + 1], "--") && optind + 3 > argc)) {
+		fprintf(stderr, "kvmtunectl: run needs a VM name and a QEMU command: run NAME -- "
+				"qemu-system-x86_64 ...\n");
+		return EXIT_USAGE;
+	}
+	name = argv[optind++];
+	if (streq(argv[optind], "--"))
+		optind++;
+	binary = realpath(argv[optind], NULL);
+	if (!binary && !(binary = strdup(argv[optind])))
+		return log_oom();
+	r = check_name(argv + optind, argc - optind, name, &qemu_argv);
+	if (r == -ENOMEM)
+		return log_oom();
+	if (r < 0)
+		return EXIT_USAGE;
+
+	r = ctl_world_load(c, &w);
+	if (r != EXIT_OK)
+		return r;
+	if (policy_file) {
+		struct policy_env env = ctl_policy_env(c);
+
+		if (policy_set_load(&w.policies, &policy_file, 1, &env, &w.diags) < 0)
+			return log_oom();
+		if (w.diags.n_errors > 0) {
+			diag_list_print(&w.diags, stderr);
+			return EXIT_INVALID;
+		}
+	}
+	if (self_as_vm(name, binary, &self) < 0)
+		return log_oom();
+	id = vm_identity(&self);
+	if (policy_set_effective(&w.policies, &id, &effective, &fits, &n_fits) < 0) {
+		vm_done(&self);
+		return log_oom();
+	}
+	ctl_host_facts(&w, &host);
+	host.launching = true;
+	devices = ctl_resolve_devices(&effective, &host.n_devices);
+	host.devices = devices;
+	r = plan_vm(&effective, &self, &host, &plan);
+	if (r >= 0) {
+		struct apply_ctx ctx = {
+			.fs = &w.cgroups,
+			.proc_fd = w.proc_fd,
+			.report = report,
+			.userdata = &failed,
+		};
+
+		printf("kvmtunectl: %s: confining this process in %s, then starting %s\n", name,
+		       plan.vm_group, binary);
+		r = apply_plan(&ctx, &plan, &stats);
+	}
+	if (r >= 0 && failed == 0)
+		r = set_memory_policy(&effective);
+	vm_done(&self);
+	if (r == -ENOMEM)
+		return log_oom();
+	if (r < 0 || failed > 0) {
+		fprintf(stderr, "kvmtunectl: %s: not started: the VM would run unconfined\n", name);
+		return EXIT_INVALID;
+	}
+	if (!binary_is_qemu(&w.settings, binary))
+		fprintf(stderr,
+			"kvmtunectl: warning: %s matches no qemu_binaries glob: apply and "
+			"kvmtuned will not see this VM\n",
+			binary);
+	fflush(stdout);
+	execv(binary, qemu_argv);
+	fprintf(stderr, "kvmtunectl: cannot start %s: %m\n", binary);
+	return EXIT_INVALID;
+}
