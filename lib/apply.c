@@ -114,13 +114,75 @@ bool cgroup_value_matches(const char *file, const char *current, const char *des
 	return streq(current, desired);
 }
 
+/* ---- the dry run's memory ---- */
+
+struct overlay_entry {
+	enum cgroup_controller controller;
+	char *group;
+	char *file; /* NULL: the group was made */
+	char *value;
+};
+
+static struct overlay_entry *overlay_find(struct apply_overlay *o, const struct action *a,
+					  const char *file)
+{
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->entries[i].controller == a->controller &&
+		    streq(o->entries[i].group, a->group) && streq(o->entries[i].file, file))
+			return &o->entries[i];
+	return NULL;
+}
+
+static void overlay_set(struct apply_overlay *o, const struct action *a, const char *file,
+			const char *value)
+{
+	struct overlay_entry *e = overlay_find(o, a, file);
+
+	if (!o)
+		return;
+	if (!e) {
+		if (GROW_ARRAY(o->entries, o->allocated, o->n + 1) < 0)
+			return;
+		e = &o->entries[o->n++];
+		*e = (struct overlay_entry){ .controller = a->controller,
+					     .group = strdup(a->group),
+					     .file = file ? strdup(file) : NULL };
+	}
+	free(e->value);
+	e->value = value ? strdup(value) : NULL;
+}
+
+void apply_overlay_done(struct apply_overlay *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->entries[i].group);
+		free(o->entries[i].file);
+		free(o->entries[i].value);
+	}
+	free(o->entries);
+	*o = (struct apply_overlay){};
+}
+
 /* ---- carrying out ---- */
 
 struct run {
 	const struct apply_ctx *ctx;
 	struct apply_stats *stats;
-	bool retrying;
+	/* Dry run: threads that would join a cpuset group, whose affinity the kernel then sets
+	 * to that group's CPUs by itself. */
+	pid_t *cpuset_joins;
+	size_t n_cpuset_joins, allocated;
 };
+
+static bool would_join_cpuset(const struct run *run, pid_t tid)
+{
+	for (size_t i = 0; i < run->n_cpuset_joins; i++)
+		if (run->cpuset_joins[i] == tid)
+			return true;
+	return false;
+}
 
 static void report(struct run *run, const struct action *a, enum apply_outcome o, const char *old,
 		   int error)
@@ -146,14 +208,16 @@ static enum apply_outcome do_mkdir(struct run *run, const struct action *a, int 
 {
 	int r = cgroup_exists(fd, a->group);
 
-	if (r > 0)
+	if (r > 0 || (run->ctx->dry_run && overlay_find(run->ctx->overlay, a, NULL)))
 		return APPLY_UNCHANGED;
 	if (r < 0) {
 		*error = r;
 		return APPLY_FAILED;
 	}
-	if (run->ctx->dry_run)
+	if (run->ctx->dry_run) {
+		overlay_set(run->ctx->overlay, a, NULL, NULL);
 		return APPLY_WOULD;
+	}
 	r = cgroup_mkdir(fd, a->group);
 	if (r < 0 && r != -EEXIST) {
 		*error = r;
@@ -162,19 +226,79 @@ static enum apply_outcome do_mkdir(struct run *run, const struct action *a, int 
 	return APPLY_DONE;
 }
 
-static enum apply_outcome do_write(struct run *run, const struct action *a, int fd, char **old,
-				   int *error)
+/*
+ * What a file holds in a group the kernel has just made, for a dry run to compare with: a
+ * group this plan would create does not exist yet. NULL when it depends on more than the file.
+ */
+static const char *new_group_value(const char *file, int version)
+{
+	static const struct {
+		const char *file;
+		const char *v1, *v2;
+	} defaults[] = {
+		{ "cpu.shares", "1024", NULL },
+		{ "cpu.weight", NULL, "100" },
+		{ "cpu.cfs_period_us", "100000", NULL },
+		{ "cpu.cfs_quota_us", "-1", NULL },
+		{ "cpu.max", NULL, "max 100000" },
+		{ "cpuset.cpus", "", "" },
+		{ "cpuset.mems", "", "" },
+		{ "cpuset.memory_migrate", "0", NULL },
+		{ "memory.limit_in_bytes", "-1", NULL },
+		{ "memory.soft_limit_in_bytes", "-1", NULL },
+		{ "memory.memsw.limit_in_bytes", "-1", NULL },
+		{ "memory.max", NULL, "max" },
+		{ "memory.low", NULL, "0" },
+		{ "memory.min", NULL, "0" },
+		{ "memory.swap.max", NULL, "max" },
+		{ "blkio.bfq.weight", "100", NULL },
+		{ "io.bfq.weight", NULL, "default 100" },
+		{ "io.weight", NULL, "default 100" },
+		{ "io.max", NULL, "" },
+		{ "cgroup.type", NULL, "domain" },
+		{ "cgroup.subtree_control", NULL, "" },
+	};
+
+	if (strstr(file, "_device"))
+		return "";
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+		if (streq(defaults[i].file, file))
+			return version == 1 ? defaults[i].v1 : defaults[i].v2;
+	return NULL;
+}
+
+static enum apply_outcome do_write(struct run *run, const struct action *a, int fd, int version,
+				   char **old, int *error)
 {
 	int r = cgroup_read(fd, a->group, a->file, old);
+	const struct overlay_entry *e =
+		run->ctx->dry_run ? overlay_find(run->ctx->overlay, a, a->file) : NULL;
 
-	if (r == -ENOENT && run->ctx->dry_run && cgroup_exists(fd, a->group) == 0)
-		return APPLY_WOULD; /* the group comes with this plan */
+	if (e) {
+		/* A value this dry run would already have written. */
+		free(*old);
+		*old = e->value ? strdup(e->value) : NULL;
+		r = *old ? 0 : -ENOMEM;
+	} else if (r == -ENOENT && run->ctx->dry_run && cgroup_exists(fd, a->group) == 0) {
+		/* The group comes with this plan: compare with what a new group holds. */
+		const char *fresh = new_group_value(a->file, version);
+
+		free(*old);
+		*old = fresh ? strdup(fresh) : NULL;
+		r = *old ? 0 : -ENOENT;
+	}
+	if (r < 0 && run->ctx->dry_run) {
+		overlay_set(run->ctx->overlay, a, a->file, a->value);
+		return APPLY_WOULD;
+	}
 	if (r >= 0 && a->only_if_empty && **old)
 		return APPLY_UNCHANGED;
 	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
 		return APPLY_UNCHANGED;
-	if (run->ctx->dry_run)
+	if (run->ctx->dry_run) {
+		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
+	}
 	r = cgroup_write(fd, a->group, a->file, a->value);
 	if (r < 0) {
 		*error = r;
@@ -228,8 +352,15 @@ static enum apply_outcome do_attach(struct run *run, const struct action *a, int
 		if (r < 0 && is_gone(r))
 			return APPLY_GONE;
 	}
-	if (run->ctx->dry_run)
+	if (run->ctx->dry_run) {
+		bool cpuset = a->controller == CGROUP_CPUSET ||
+			      (version == 2 && run->ctx->fs->v2[CGROUP_CPUSET]);
+
+		if (!process && cpuset &&
+		    GROW_ARRAY(run->cpuset_joins, run->allocated, run->n_cpuset_joins + 1) >= 0)
+			run->cpuset_joins[run->n_cpuset_joins++] = a->tid;
 		return APPLY_WOULD;
+	}
 	(void)snprintf(id, sizeof(id), "%d", (int)(process ? a->pid : a->tid));
 	r = cgroup_write(fd, a->group,
 			 process	? "cgroup.procs"
@@ -263,7 +394,7 @@ static enum apply_outcome do_affinity(struct run *run, const struct action *a, c
 	}
 	cpuset_done(&have);
 	if (run->ctx->dry_run)
-		return APPLY_WOULD;
+		return would_join_cpuset(run, a->tid) ? APPLY_UNCHANGED : APPLY_WOULD;
 	CPU_ZERO(&want);
 	CPUSET_FOREACH (i, &a->cpus)
 		if (i < CPU_SETSIZE)
@@ -327,7 +458,7 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 	case ACTION_MKDIR:
 		return do_mkdir(run, a, fd, error);
 	case ACTION_WRITE:
-		return do_write(run, a, fd, old, error);
+		return do_write(run, a, fd, version, old, error);
 	case ACTION_ATTACH_PROCESS:
 	case ACTION_ATTACH_THREAD:
 		return do_attach(run, a, fd, version, error);
@@ -373,6 +504,7 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 		if (n_retry == 0)
 			break;
 	}
+	free(run.cpuset_joins);
 	return 0;
 }
 

@@ -33,10 +33,23 @@ struct apply_stats {
 typedef void (*apply_report_fn)(void *userdata, const struct action *a, enum apply_outcome o,
 				const char *old, int error);
 
+/*
+ * What a dry run would have done so far, so that plans after the first (several VMs under one
+ * parent) compare with it rather than with a kernel that was not changed. Owned by the caller;
+ * a zeroed struct is empty.
+ */
+struct apply_overlay {
+	struct overlay_entry *entries;
+	size_t n, allocated;
+};
+
+void apply_overlay_done(struct apply_overlay *o);
+
 struct apply_ctx {
 	const struct cgroup_fs *fs;
 	int proc_fd;
 	bool dry_run;
+	struct apply_overlay *overlay; /* dry run: may be NULL (one plan only) */
 	bool report_unchanged;
 	apply_report_fn report;
 	void *userdata;

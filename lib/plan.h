@@ -62,7 +62,7 @@ struct plan_host {
 	int version[_CGROUP_CONTROLLER_MAX]; /* 0 when the host lacks it, else 1 or 2 */
 	bool memsw;			     /* v1 memory.memsw.* (swap accounting) */
 	bool launching; /* kvmtunectl run: launch-only memory policies are the launcher's job */
-	bool bfq;			     /* bfq weight files exist */
+	bool bfq;	/* bfq weight files exist */
 	const struct topology *topo;
 	const char *parent; /* cgroup_parent */
 	const struct plan_device *devices;

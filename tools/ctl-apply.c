@@ -176,6 +176,9 @@ static bool vm_still_runs(struct ctl_world *w, const struct vm *vm)
 	return proc_read_stat(w->proc_fd, vm->pid, 0, &st) >= 0 && st.starttime == vm->starttime;
 }
 
+/* What a dry run would have done, across every VM of one command. */
+static struct apply_overlay dry_run_overlay;
+
 static int run_plan(struct ctl_world *w, const struct plan *p, const char *who, bool dry_run,
 		    struct apply_stats *stats)
 {
@@ -184,6 +187,7 @@ static int run_plan(struct ctl_world *w, const struct plan *p, const char *who, 
 		.fs = &w->cgroups,
 		.proc_fd = w->proc_fd,
 		.dry_run = dry_run,
+		.overlay = &dry_run_overlay,
 		.report = report,
 		.userdata = &rep,
 	};
@@ -337,6 +341,7 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 			return log_oom();
 	if (optind == argc && remove_stale(&w, dry_run, &failed) < 0)
 		return log_oom();
+	apply_overlay_done(&dry_run_overlay);
 	if (failed > 0) {
 		fprintf(stderr, "kvmtunectl: %u thing%s could not be enforced (named above)\n",
 			failed, failed == 1 ? "" : "s");

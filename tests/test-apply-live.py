@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Enforcement on this host's real cgroups with real QEMU processes (KVM and TCG).
+
+Under a test-owned cgroup_parent (kvmtune-test-<random>): after `apply`, every cgroup file holds
+the mapped value and every thread's affinity and scheduler are right; a second apply changes
+nothing; --dry-run changes nothing and says what apply then does; taskset drift is undone; a
+vCPU hot-plugged through QMP is placed by the next apply; a VM killed during apply leaves no
+error and no group; `run` starts a QEMU whose first thread is already confined. Works on cgroup
+v1/hybrid and on v2. Usage: test-apply-live.py KVMTUNECTL. Touches only its own groups and
+processes.
+"""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
+from qmp import QMP  # noqa: E402
+
+QEMU = "/usr/bin/qemu-system-x86_64"
+CTL = os.path.abspath(sys.argv[1])
+CG = "/sys/fs/cgroup"
+V2 = os.path.exists(CG + "/cgroup.controllers")
+PARENT = "kvmtune-test-%06d" % random.randrange(10 ** 6)
+failures = []
+procs = []
+
+
+def check(what, ok, detail=""):
+    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else "\n    " + str(detail)))
+    if not ok:
+        failures.append(what)
+
+
+def ctl(cfg, *args):
+    return subprocess.run([CTL, "-C", cfg] + list(args), capture_output=True, text=True)
+
+
+def start_qemu(tmp, name, args):
+    sock = os.path.join(tmp, name + ".qmp")
+    p = subprocess.Popen([QEMU, "-display", "none", "-nodefaults", "-m", "64", "-name",
+                          "guest=%s,debug-threads=on" % name, "-qmp", "unix:%s,server=on,wait=off" % sock] + args,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+    procs.append(p)
+    return p, sock
+
+
+def threads(pid):
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            comm = open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip()
+            out[int(tid)] = comm
+        except OSError:
+            pass
+    return out
+
+
+def wait_named(pid, vcpus, iothreads=0):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        names = threads(pid).values()
+        if sum(n.startswith("CPU ") for n in names) >= vcpus and sum(n.startswith("IO io") for n in names) >= iothreads:
+            time.sleep(0.3)
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def tid_of(pid, comm):
+    return [t for t, n in threads(pid).items() if n == comm][0]
+
+
+def allowed(pid, tid):
+    for line in open("/proc/%d/task/%d/status" % (pid, tid)):
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split()[1]
+
+
+def sched_policy(pid, tid):
+    stat = open("/proc/%d/task/%d/stat" % (pid, tid)).read()
+    return int(stat[stat.rindex(")") + 2:].split()[38])  # field 41
+
+
+def group_path(ctrl, *parts):
+    base = CG if V2 else os.path.join(CG, ctrl)
+    return os.path.join(base, PARENT, *parts)
+
+
+def read(ctrl, rel, file):
+    return open(os.path.join(group_path(ctrl, rel), file)).read().strip()
+
+
+def changed(out):
+    m = re.findall(r"(\d+) (?:changed|would change), (\d+) already so", out)
+    return [int(a) for a, _ in m]
+
+
+def scope(name):
+    return "kvmtune-%s.scope" % name.replace("-", "\\x2d")
+
+
+def parent_exists():
+    return any(os.path.isdir(group_path(c)) for c in ("cpu", "cpuset", "memory", "blkio", "pids", "cpuacct"))
+
+
+def remove_parent():
+    for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"):
+        try:
+            os.rmdir(group_path(c))
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            print("note: %s: %s" % (group_path(c), e))
+
+
+POLICY = """\
+match: { name: "apl-*" }
+cputune:
+  shares: 2048
+  period: 100000
+  quota: 50000
+  global_quota: 150000
+  emulator_quota: 20000
+  iothread_quota: 30000
+  vcpupin:
+    - { vcpu: 0, cpuset: "0" }
+    - { vcpu: 1, cpuset: "0-1" }
+  emulatorpin: "0"
+  iothreadpin:
+    - { iothread: io1, cpuset: "1" }
+  vcpusched:
+    - { vcpus: 1, scheduler: idle }
+  emulatorsched: { scheduler: batch }
+memtune:
+  hard_limit: 1G
+  soft_limit: 768M
+  swap_hard_limit: 2G
+blkiotune:
+  devices:
+    - { path: /dev/vda, read_bytes_sec: 100M, write_iops_sec: 1000 }
+numatune:
+  memory: { mode: strict, nodeset: "0" }
+"""
+
+
+def expected_files(name):
+    """(controller, group below the parent, file, value as the kernel shows it)."""
+    s = scope(name)
+    if V2:
+        return [("cpu", s, "cpu.weight", "200"), ("cpu", s, "cpu.max", "150000 100000"),
+                ("cpu", s + "/vcpu0", "cpu.max", "50000 100000"), ("cpu", s + "/emulator", "cpu.max", "20000 100000"),
+                ("cpu", s + "/iothread-io1", "cpu.max", "30000 100000"),
+                ("cpuset", s + "/vcpu0", "cpuset.cpus", "0"), ("cpuset", s + "/vcpu1", "cpuset.cpus", "0-1"),
+                ("cpuset", s + "/emulator", "cpuset.cpus", "0"), ("cpuset", s + "/iothread-io1", "cpuset.cpus", "1"),
+                ("cpuset", s, "cpuset.mems", "0"),
+                ("memory", s, "memory.max", str(1 << 30)), ("memory", s, "memory.low", str(768 << 20)),
+                ("memory", s, "memory.swap.max", str(1 << 30)),
+                ("cpu", s + "/vcpu0", "cgroup.type", "threaded")]
+    return [("cpu", s, "cpu.shares", "2048"), ("cpu", s, "cpu.cfs_quota_us", "150000"),
+            ("cpu", s + "/vcpu0", "cpu.cfs_quota_us", "50000"), ("cpu", s + "/vcpu1", "cpu.cfs_period_us", "100000"),
+            ("cpu", s + "/emulator", "cpu.cfs_quota_us", "20000"), ("cpu", s + "/iothread-io1", "cpu.cfs_quota_us", "30000"),
+            ("cpuset", s + "/vcpu0", "cpuset.cpus", "0"), ("cpuset", s + "/vcpu1", "cpuset.cpus", "0-1"),
+            ("cpuset", s + "/emulator", "cpuset.cpus", "0"), ("cpuset", s + "/iothread-io1", "cpuset.cpus", "1"),
+            ("cpuset", s, "cpuset.mems", "0"), ("cpuset", s, "cpuset.memory_migrate", "1"),
+            ("memory", s, "memory.limit_in_bytes", str(1 << 30)), ("memory", s, "memory.soft_limit_in_bytes", str(768 << 20)),
+            ("memory", s, "memory.memsw.limit_in_bytes", str(2 << 30)),
+            ("blkio", s, "blkio.throttle.read_bps_device", "254:0 104857600"),
+            ("blkio", s, "blkio.throttle.write_iops_device", "254:0 1000")]
+
+
+def check_vm(name, p):
+    for ctrl, rel, f, want in expected_files(name):
+        try:
+            got = read(ctrl, rel, f)
+        except OSError as e:
+            got = str(e)
+        check("%s: %s/%s = %s" % (name, rel.split("/")[-1], f, want), got == want, "kernel has %r" % got)
+    pid = p.pid
+    want_cpus = {"CPU 0/KVM": "0", "CPU 0/TCG": "0", "CPU 1/KVM": "0-1", "CPU 1/TCG": "0-1", "IO io1": "1"}
+    for tid, comm in threads(pid).items():
+        w = want_cpus.get(comm, "0")
+        check("%s: %s (tid %d) runs on CPUs %s" % (name, comm, tid, w), allowed(pid, tid) == w, allowed(pid, tid))
+    check("%s: vCPU 1 is SCHED_IDLE" % name, sched_policy(pid, tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 1/")][0])) == 5)
+    check("%s: the main thread is SCHED_BATCH" % name, sched_policy(pid, pid) == 3)
+    check("%s: vCPU 0 is SCHED_OTHER" % name, sched_policy(pid, tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 0/")][0])) == 0)
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skipped: needs root (creates cgroups)")
+        return 77
+    if not os.access(QEMU, os.X_OK):
+        print("skipped: %s is not installed" % QEMU)
+        return 77
+    if not os.path.exists("/dev/vda"):
+        print("skipped: the throttle part of this test names /dev/vda, which this host lacks")
+        return 77
+    kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
+    tmp = tempfile.mkdtemp(prefix="kvmtune-apply-")
+    cfg = os.path.join(tmp, "etc")
+    os.makedirs(os.path.join(cfg, "policy.d"))
+    with open(os.path.join(cfg, "kvmtuned.yaml"), "w") as f:
+        f.write("cgroup_parent: %s\n" % PARENT)
+    pol = os.path.join(cfg, "policy.d", "10-apl.yaml")
+    with open(pol, "w") as f:
+        f.write(POLICY)
+    os.chmod(os.path.join(cfg, "kvmtuned.yaml"), 0o644)
+    os.chmod(pol, 0o644)
+    print("cgroup %s, parent %s" % ("v2" if V2 else "v1/hybrid", PARENT))
+    try:
+        vms = {}
+        for name, accel in (("apl-kvm", "kvm"), ("apl-tcg", "tcg")):
+            if accel == "kvm" and not kvm:
+                print("skipped: apl-kvm: /dev/kvm is not usable here")
+                continue
+            p, sock = start_qemu(tmp, name, ["-accel", accel, "-smp", "2", "-object", "iothread,id=io1"])
+            check("%s: started" % name, wait_named(p.pid, 2, 1))
+            vms[name] = p
+
+        # --dry-run changes nothing and says what apply will do.
+        r = ctl(cfg, "--verbose", "apply", "--dry-run")
+        check("apply --dry-run exits 0", r.returncode == 0, r.stdout + r.stderr)
+        would = changed(r.stdout)
+        check("apply --dry-run made no group", not parent_exists(), "the parent exists")
+        check("apply --dry-run names the writes", "would write" in r.stdout and "cpu" in r.stdout, r.stdout[:500])
+
+        r = ctl(cfg, "apply")
+        check("apply exits 0 with nothing it could not enforce", r.returncode == 0, r.stdout + r.stderr)
+        done = changed(r.stdout)
+        print(r.stdout[-400:])
+        check("apply made as many changes as --dry-run announced (%s vs %s)" % (done, would),
+              done == would, "dry-run %s, apply %s" % (would, done))
+        for name, p in vms.items():
+            check_vm(name, p)
+
+        r = ctl(cfg, "apply")
+        check("a second apply changes nothing (%s)" % changed(r.stdout), r.returncode == 0 and changed(r.stdout) and
+              all(n == 0 for n in changed(r.stdout)), r.stdout)
+
+        # Drift: taskset on vCPU 1 (allowed 0-1) is undone by the next apply.
+        name, p = next(iter(vms.items()))
+        v1 = tid_of(p.pid, [n for n in threads(p.pid).values() if n.startswith("CPU 1/")][0])
+        subprocess.run(["taskset", "-p", "-c", "1", str(v1)], check=True, capture_output=True)
+        check("taskset moved vCPU 1 to CPU 1", allowed(p.pid, v1) == "1")
+        r = ctl(cfg, "apply", name)
+        check("apply undoes the taskset (affinity 0-1 again)", allowed(p.pid, v1) == "0-1", allowed(p.pid, v1))
+        check("apply reports exactly that one change", changed(r.stdout) == [1] and "affinity tid %d" % v1 in r.stdout,
+              r.stdout)
+
+        # A policy edit, seen first in --dry-run with the old value, then applied.
+        with open(pol, "w") as f:
+            f.write(POLICY.replace("shares: 2048", "shares: 4096"))
+        r = ctl(cfg, "apply", "--dry-run", name)
+        weight_file = "cpu.weight" if V2 else "cpu.shares"
+        old, new = ("200", "400") if V2 else ("2048", "4096")
+        check("--dry-run shows the new weight and the old one",
+              re.search(r"would write \S+%s = %s \(was %s\)" % (re.escape(weight_file), new, old), r.stdout), r.stdout)
+        check("--dry-run left the weight as it was", read("cpu", scope(name), weight_file) == old)
+        ctl(cfg, "apply", name)
+        check("apply then sets it", read("cpu", scope(name), weight_file) == new)
+
+        # A vCPU hot-plugged through QMP is placed by the next apply.
+        if kvm:
+            hp, sock = start_qemu(tmp, "apl-hot", ["-accel", "kvm", "-smp", "1,maxcpus=2"])
+            wait_named(hp.pid, 1)
+            ctl(cfg, "apply", "apl-hot")
+            with QMP(sock) as q:
+                slot = [c for c in q.cmd("query-hotpluggable-cpus") if "qom-path" not in c][0]
+                q.cmd("device_add", dict(slot["props"], driver=slot["type"], id="cpu1"))
+            wait_named(hp.pid, 2)
+            new_tid = tid_of(hp.pid, "CPU 1/KVM")
+            check("hot-plugged vCPU starts outside its group (with the main thread's CPUs)",
+                  allowed(hp.pid, new_tid) == "0")
+            ctl(cfg, "apply", "apl-hot")
+            cg = open("/proc/%d/task/%d/cgroup" % (hp.pid, new_tid)).read()
+            check("hot-plugged vCPU placed in vcpu1 by the next apply", "/%s/vcpu1\n" % scope("apl-hot") in cg, cg)
+            check("hot-plugged vCPU runs on its pinned CPUs 0-1", allowed(hp.pid, new_tid) == "0-1", allowed(hp.pid, new_tid))
+            hp.send_signal(signal.SIGTERM)
+            hp.wait(10)
+
+        # A VM killed during apply: no error, and no group once apply has seen it gone.
+        kp, _ = start_qemu(tmp, "apl-kill", ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
+        wait_named(kp.pid, 2, 1)
+        a = subprocess.Popen([CTL, "-C", cfg, "apply"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.02)
+        kp.kill()
+        kp.wait()
+        out, err = a.communicate(timeout=60)
+        check("apply with a VM killed meanwhile exits 0, no error", a.returncode == 0 and "could not" not in err,
+              out + err)
+        r = ctl(cfg, "apply")
+        check("and the next apply too", r.returncode == 0, r.stdout + r.stderr)
+        gone = not any(os.path.exists(group_path(c, scope("apl-kill"))) for c in ("cpu", "cpuset", "memory"))
+        check("the killed VM has no group left", gone)
+
+        # run: QEMU's first thread is confined before it starts any other.
+        rp = subprocess.Popen([CTL, "-C", cfg, "run", "apl-run", "--", QEMU, "-accel", "tcg", "-smp", "2", "-m", "64",
+                               "-display", "none", "-nodefaults", "-S"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+        procs.append(rp)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not os.path.exists("/proc/%d/exe" % rp.pid):
+            time.sleep(0.01)
+        while time.monotonic() < deadline and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
+            time.sleep(0.01)
+        cg = open("/proc/%d/cgroup" % rp.pid).read()
+        where = "%s/%s/emulator" % (PARENT, scope("apl-run"))
+        check("run: QEMU's main thread is in its emulator group", where in cg, cg)
+        check("run: QEMU's main thread has the emulator's CPUs", allowed(rp.pid, rp.pid) == "0", allowed(rp.pid, rp.pid))
+        wait_named(rp.pid, 2)
+        for tid, comm in threads(rp.pid).items():
+            check("run: %s was born confined (CPUs 0)" % comm, allowed(rp.pid, tid) == "0", allowed(rp.pid, tid))
+        r = ctl(cfg, "status", "--json", "apl-run")
+        vm = json.loads(r.stdout)["vms"][0]
+        check("run: status knows it by the name given to run", vm["name"] == "apl-run", vm["name"])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if os.path.isdir(cfg):
+            r = ctl(cfg, "apply")  # the VMs are gone: their groups go
+            check("cleanup: apply removes the groups of ended VMs", r.returncode == 0, r.stdout + r.stderr)
+        remove_parent()
+        check("cleanup: no test cgroup is left", not parent_exists())
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print("%d check(s) failed" % len(failures) if failures else "all checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The planner's output for each cgroup layout, against reviewed golden plans in tests/plan:
+ * one VM (main thread, call_rcu, a KVM worker, two vCPUs, an iothread) and a policy that uses
+ * every row of spec §4's table. KVMTUNE_GOLDEN_UPDATE=1 rewrites the golden files.
+ */
+
+#include <fcntl.h>
+#include <sched.h>
+
+#include "fileio.h"
+#include "plan.h"
+#include "policy-load.h"
+#include "strbuf.h"
+#include "tests.h"
+
+static const char policy_text[] =
+	"cputune:\n"
+	"  shares: 2048\n"
+	"  period: 100000\n"
+	"  quota: 50000\n"
+	"  global_quota: 150000\n"
+	"  emulator_quota: 20000\n"
+	"  iothread_period: 200000\n"
+	"  iothread_quota: 30000\n"
+	"  cpuset: \"0-7\"\n"
+	"  vcpupin: [ { vcpu: 0, cpuset: \"2\" }, { vcpu: 1, cpuset: \"3-4\" } ]\n"
+	"  emulatorpin: \"0-1\"\n"
+	"  iothreadpin: [ { iothread: io1, cpuset: \"5\" } ]\n"
+	"  vcpusched: [ { vcpus: 0, scheduler: fifo, priority: 10 } ]\n"
+	"  emulatorsched: { scheduler: batch }\n"
+	"memtune: { hard_limit: 1G, soft_limit: 768M, swap_hard_limit: 2G, min_guarantee: 256M }\n"
+	"blkiotune:\n"
+	"  weight: 500\n"
+	"  devices:\n"
+	"    - { path: /dev/sda, weight: 800, read_bytes_sec: 100M, write_iops_sec: 1000 }\n"
+	"numatune: { memory: { mode: strict, nodeset: \"1\" } }\n";
+
+static struct vm test_vm(void)
+{
+	static struct vm_thread threads[] = {
+		{ .tid = 100, .role = ROLE_EMULATOR, .stat.comm = "qemu-system-x86" },
+		{ .tid = 101, .role = ROLE_EMULATOR, .stat.comm = "call_rcu" },
+		{ .tid = 102, .role = ROLE_IOTHREAD, .iothread = "io1", .stat.comm = "IO io1" },
+		{ .tid = 103, .role = ROLE_VCPU, .vcpu = 0, .stat.comm = "CPU 0/KVM" },
+		{ .tid = 104, .role = ROLE_VCPU, .vcpu = 1, .stat.comm = "CPU 1/KVM" },
+		{ .tid = 105,
+		  .role = ROLE_EMULATOR,
+		  .stat = { .comm = "kvm-nx-lpage-re", .flags = PF_USER_WORKER } },
+	};
+
+	return (struct vm){ .pid = 100, .name = "web/01", .threads = threads, .n_threads = 6 };
+}
+
+static void format_action(struct strbuf *b, const struct action *a)
+{
+	static const char *const ctl[] = { "cpu", "cpuacct", "cpuset", "memory", "io", "pids" };
+	char *cpus = cpuset_format(&a->cpus);
+
+	(void)strbuf_printf(b, "%s", action_kind_to_string(a->kind));
+	switch (a->kind) {
+	case ACTION_MKDIR:
+	case ACTION_RMDIR:
+		(void)strbuf_printf(b, " %s:%s", ctl[a->controller], a->group);
+		break;
+	case ACTION_WRITE:
+		(void)strbuf_printf(b, " %s:%s/%s = %s%s", ctl[a->controller], a->group, a->file,
+				    a->value, a->only_if_empty ? " (if empty)" : "");
+		break;
+	case ACTION_ATTACH_PROCESS:
+		(void)strbuf_printf(b, " %d -> %s:%s", (int)a->pid, ctl[a->controller], a->group);
+		break;
+	case ACTION_ATTACH_THREAD:
+		(void)strbuf_printf(b, " %d -> %s:%s", (int)a->tid, ctl[a->controller], a->group);
+		break;
+	case ACTION_AFFINITY:
+		(void)strbuf_printf(b, " %d -> %s", (int)a->tid, cpus);
+		break;
+	case ACTION_SCHEDULER:
+		(void)strbuf_printf(b, " %d -> policy %d priority %d", (int)a->tid, a->sched_policy,
+				    a->sched_priority);
+		break;
+	case ACTION_WARN:
+		(void)strbuf_printf(b, ": %s", a->value);
+		break;
+	default:
+		break;
+	}
+	if (a->origin)
+		(void)strbuf_printf(b, "  [line %u]", a->origin->line);
+	(void)strbuf_append(b, "\n");
+	free(cpus);
+}
+
+static void check_plan(const char *golden, struct plan_host *host)
+{
+	struct topology topo = {};
+	struct policy_env env = { .topo = &topo };
+	struct diag_list diags = {};
+	struct policy_file *f = NULL;
+	struct plan_device dev = { .path = "/dev/sda", .dev = { 8, 0, "mq-deadline" } };
+	struct vm vm = test_vm();
+	struct plan plan = {};
+	struct strbuf b = {};
+	char path[512];
+	char *expected = NULL;
+
+	ASSERT_OK(cpuset_add_range(&topo.cpus, 0, 7));
+	ASSERT_OK(cpuset_add_range(&topo.nodes, 0, 1));
+	ASSERT_OK(policy_parse("p.yaml", policy_text, strlen(policy_text), &env, &f, &diags));
+	host->topo = &topo;
+	host->parent = "machine.slice";
+	host->devices = &dev;
+	host->n_devices = 1;
+	ASSERT_OK(plan_vm(&f->docs[0], &vm, host, &plan));
+	ASSERT_STREQ(plan.vm_group, "machine.slice/kvmtune-web-01.scope");
+	FOREACH_ARRAY (a, plan.actions, plan.n)
+		format_action(&b, a);
+	snprintf(path, sizeof(path), "%s/plan/%s", SOURCE_TESTS_DIR, golden);
+	if (getenv("KVMTUNE_GOLDEN_UPDATE")) {
+		FILE *out = fopen(path, "we");
+
+		ASSERT_TRUE(out);
+		fputs(b.buf, out);
+		fclose(out);
+		printf("  updated %s\n", path);
+	}
+	ASSERT_OK(read_file_at(AT_FDCWD, path, 1 << 20, &expected, NULL));
+	if (!streq(expected, b.buf)) {
+		printf("--- expected (%s)\n%s--- got\n%s", golden, expected, b.buf);
+		FAIL_AT("the plan differs from %s", golden);
+	}
+	printf("  %s: %zu actions as reviewed\n", golden, plan.n);
+	free(expected);
+	strbuf_done(&b);
+	plan_done(&plan);
+	policy_file_free(f);
+	topology_done(&topo);
+}
+
+TEST(v1_hybrid)
+{
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 1,
+			     [CGROUP_CPUACCT] = 1,
+			     [CGROUP_CPUSET] = 1,
+			     [CGROUP_MEMORY] = 1,
+			     [CGROUP_IO] = 1,
+			     [CGROUP_PIDS] = 1 },
+		.memsw = true,
+		.bfq = true,
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+	};
+
+	check_plan("v1-hybrid.plan", &host);
+}
+
+/* Shrinking: the hard limit goes below the current memsw first, then memsw. */
+TEST(v1_memory_order_when_shrinking)
+{
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 1, [CGROUP_CPUSET] = 1, [CGROUP_MEMORY] = 1 },
+		.memsw = true,
+		.memory_limit = UINT64_C(4) << 30,
+		.memsw_limit = UINT64_C(8) << 30,
+	};
+
+	check_plan("v1-shrink.plan", &host);
+}
+
+TEST(v2_unified)
+{
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 2,
+			     [CGROUP_CPUACCT] = 2,
+			     [CGROUP_CPUSET] = 2,
+			     [CGROUP_MEMORY] = 2,
+			     [CGROUP_IO] = 2,
+			     [CGROUP_PIDS] = 2 },
+		.bfq = false,
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+	};
+
+	check_plan("v2-unified.plan", &host);
+}
+
+/* The systemd conversions of spec §4: shares ↔ weight, blkio weight → io.weight. */
+TEST(conversions)
+{
+	static const struct {
+		const char *policy;
+		int version;
+		const char *file, *value;
+	} cases[] = {
+		{ "cputune: { shares: 2048 }", 2, "cpu.weight", "200" },
+		{ "cputune: { shares: 2 }", 2, "cpu.weight", "1" },
+		{ "cputune: { shares: 262144 }", 2, "cpu.weight", "10000" },
+		{ "cputune: { weight: 100 }", 1, "cpu.shares", "1024" },
+		{ "cputune: { weight: 1 }", 1, "cpu.shares", "10" },
+		{ "cputune: { weight: 10000 }", 1, "cpu.shares", "102400" },
+		{ "{}", 1, "cpu.shares", "1024" },
+		{ "{}", 2, "cpu.weight", "100" },
+		{ "cputune: { quota: -1 }", 2, "cpu.max", "max 100000" },
+		{ "blkiotune: { weight: 500 }", 2, "io.weight", "default 100" },
+		{ "blkiotune: { weight: 10 }", 2, "io.weight", "default 2" },
+		{ "memtune: { hard_limit: 1000000001b }", 1, "memory.limit_in_bytes", "999997440" },
+		{ "memtune: { hard_limit: 1G, swap_hard_limit: 3G }", 2, "memory.swap.max",
+		  "2147483648" },
+	};
+	struct topology topo = {};
+
+	ASSERT_OK(cpuset_add_range(&topo.cpus, 0, 1));
+	ASSERT_OK(cpuset_add(&topo.nodes, 0));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_env env = { .topo = &topo };
+		struct diag_list diags = {};
+		struct policy_file *f = NULL;
+		struct vm vm = test_vm();
+		struct plan plan = {};
+		int v = cases[i].version;
+		struct plan_host host = {
+			.version = { [CGROUP_CPU] = v, [CGROUP_MEMORY] = v, [CGROUP_IO] = v },
+			.topo = &topo,
+			.parent = "p",
+			.memory_limit = UINT64_MAX,
+			.memsw_limit = UINT64_MAX,
+		};
+		bool found = false;
+
+		ASSERT_OK(policy_parse("c.yaml", cases[i].policy, strlen(cases[i].policy), &env, &f,
+				       &diags));
+		ASSERT_OK(plan_vm(&f->docs[0], &vm, &host, &plan));
+		FOREACH_ARRAY (a, plan.actions, plan.n)
+			if (a->kind == ACTION_WRITE && streq(a->file, cases[i].file) &&
+			    streq(a->group, plan.vm_group)) {
+				printf("  v%d %s -> %s = %s\n", v, cases[i].policy, a->file,
+				       a->value);
+				ASSERT_STREQ(a->value, cases[i].value);
+				found = true;
+			}
+		ASSERT_TRUE(found);
+		plan_done(&plan);
+		policy_file_free(f);
+	}
+	topology_done(&topo);
+}
