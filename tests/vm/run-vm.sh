@@ -67,7 +67,8 @@ start=${EPOCHREALTIME/./}
 # grace period); we always wait for it, so no qemu survives this script.
 timeout --kill-after=10 "$TIMEOUT" "$QEMU" "${args[@]}" </dev/null &
 tpid=$!
-trap 'kill -TERM "$tpid" 2>/dev/null || true' INT TERM HUP
+interrupted=0
+trap 'interrupted=1; kill -TERM "$tpid" 2>/dev/null || true' INT TERM HUP
 while :; do
     qrc=0
     wait "$tpid" || qrc=$?
@@ -84,7 +85,9 @@ if [[ $rc =~ ^[0-9]+$ ]]; then
     echo "run-vm: run.sh exited with $rc; VM ran ${secs} s" >&2
     exit "$rc"
 fi
-if [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
+if [[ $interrupted -eq 1 ]]; then
+    echo "run-vm: interrupted by a signal after ${secs} s; qemu stopped" >&2
+elif [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
     echo "run-vm: timed out after ${TIMEOUT} s without a result" >&2
 else
     echo "run-vm: guest stopped after ${secs} s without a result (qemu status $qrc)" >&2
