@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <numa.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "cgroup-read.h"
 #include "cgroup-write.h"
 #include "macro.h"
+#include "numa-maps.h"
 #include "proc.h"
 
 static const char *const outcome_names[_APPLY_OUTCOME_MAX] = {
@@ -441,13 +444,57 @@ static enum apply_outcome do_rmdir(struct run *run, const struct action *a, int 
 	return APPLY_DONE;
 }
 
+/* Memory outside the wanted nodes is moved there with migrate_pages(2), through libnuma. */
+static enum apply_outcome do_migrate(struct run *run, const struct action *a, char **old,
+				     int *error)
+{
+	uint64_t bytes[NUMA_MAPS_NODES];
+	struct bitmask *from, *to;
+	uint64_t outside = 0;
+	int nodes = numa_maps_read(run->ctx->proc_fd, a->pid, bytes), r;
+
+	if (nodes < 0)
+		return is_gone(nodes) ? APPLY_GONE : (*error = nodes, APPLY_FAILED);
+	for (int n = 0; n < nodes; n++)
+		if (!cpuset_contains(&a->cpus, (unsigned)n))
+			outside += bytes[n];
+	if (asprintf(old, "%" PRIu64 " bytes on other nodes", outside) < 0)
+		*old = NULL;
+	if (outside == 0)
+		return APPLY_UNCHANGED;
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	if (numa_available() < 0) {
+		*error = -EOPNOTSUPP;
+		return APPLY_FAILED;
+	}
+	from = numa_allocate_nodemask();
+	to = numa_allocate_nodemask();
+	for (int n = 0; from && to && n < nodes; n++)
+		if (cpuset_contains(&a->cpus, (unsigned)n))
+			numa_bitmask_setbit(to, (unsigned)n);
+		else
+			numa_bitmask_setbit(from, (unsigned)n);
+	r = from && to ? numa_migrate_pages(a->pid, from, to) : -1;
+	if (r < 0)
+		*error = from && to ? -errno : -ENOMEM;
+	if (from)
+		numa_bitmask_free(from);
+	if (to)
+		numa_bitmask_free(to);
+	if (r < 0)
+		return is_gone(*error) ? APPLY_GONE : APPLY_FAILED;
+	return APPLY_DONE;
+}
+
 static enum apply_outcome apply_one(struct run *run, const struct action *a, char **old, int *error)
 {
 	int version = 0, fd = -EBADF;
 
 	if (a->kind == ACTION_WARN)
 		return APPLY_WARNING;
-	if (a->kind != ACTION_AFFINITY && a->kind != ACTION_SCHEDULER) {
+	if (a->kind != ACTION_AFFINITY && a->kind != ACTION_SCHEDULER &&
+	    a->kind != ACTION_MIGRATE_PAGES) {
 		fd = hierarchy(run->ctx, a->controller, &version);
 		if (fd < 0) {
 			*error = fd;
@@ -468,6 +515,8 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 		return do_scheduler(run, a, old, error);
 	case ACTION_RMDIR:
 		return do_rmdir(run, a, fd, error);
+	case ACTION_MIGRATE_PAGES:
+		return do_migrate(run, a, old, error);
 	default:
 		*error = -EINVAL;
 		return APPLY_FAILED;

@@ -29,6 +29,7 @@ static const char *const kind_names[_ACTION_KIND_MAX] = {
 	[ACTION_AFFINITY] = "affinity",
 	[ACTION_SCHEDULER] = "scheduler",
 	[ACTION_RMDIR] = "rmdir",
+	[ACTION_MIGRATE_PAGES] = "migrate pages",
 	[ACTION_WARN] = "warning",
 };
 
@@ -715,8 +716,16 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 	bool v1 = b->host->version[CGROUP_CPUSET] == 1;
 
 	if (b->host->version[CGROUP_CPUSET] == 0) {
-		if (strict)
-			warn(b, mems_origin, "numatune: this host has no cpuset controller");
+		/* No cpuset to bind it: move the pages themselves, at every apply. */
+		struct action *a = strict ? add(b, ACTION_MIGRATE_PAGES, 0, NULL, mems_origin,
+						"numa nodes (no cpuset controller)")
+					  : NULL;
+
+		if (a) {
+			a->pid = b->vm->pid;
+			if (cpuset_copy(&a->cpus, &mems) < 0)
+				b->r = -ENOMEM;
+		}
 		return;
 	}
 	for (size_t i = 0; i < n; i++)

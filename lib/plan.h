@@ -26,6 +26,7 @@ enum action_kind {
 	ACTION_AFFINITY,       /* sched_setaffinity(tid) == cpus */
 	ACTION_SCHEDULER,      /* sched_setscheduler(tid) == policy, priority */
 	ACTION_RMDIR,	       /* group is gone */
+	ACTION_MIGRATE_PAGES,  /* pid's memory is on the nodes in cpus (no cpuset controller) */
 	ACTION_WARN,	       /* cannot be enforced, and why (value) */
 	_ACTION_KIND_MAX,
 };

@@ -247,3 +247,45 @@ TEST(conversions)
 	}
 	topology_done(&topo);
 }
+
+/* Without a cpuset controller, strict placement moves the pages (libnuma), at every apply. */
+TEST(numa_without_cpuset)
+{
+	static const char text[] = "numatune: { memory: { mode: strict, nodeset: \"1\" } }";
+	struct topology topo = {};
+	struct policy_env env = { .topo = &topo };
+	struct diag_list diags = {};
+	struct policy_file *f = NULL;
+	struct vm vm = test_vm();
+	struct plan plan = {};
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 1, [CGROUP_MEMORY] = 1 },
+		.topo = &topo,
+		.parent = "p",
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+	};
+	size_t migrations = 0;
+
+	ASSERT_OK(cpuset_add_range(&topo.cpus, 0, 1));
+	ASSERT_OK(cpuset_add_range(&topo.nodes, 0, 1));
+	ASSERT_OK(policy_parse("n.yaml", text, strlen(text), &env, &f, &diags));
+	ASSERT_OK(plan_vm(&f->docs[0], &vm, &host, &plan));
+	FOREACH_ARRAY (a, plan.actions, plan.n) {
+		ASSERT_TRUE(a->controller != CGROUP_CPUSET || a->kind == ACTION_WARN ||
+			    a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER ||
+			    a->kind == ACTION_MIGRATE_PAGES);
+		if (a->kind == ACTION_MIGRATE_PAGES) {
+			char *nodes = cpuset_format(&a->cpus);
+
+			ASSERT_STREQ(nodes, "1");
+			ASSERT_EQ(a->pid, 100);
+			free(nodes);
+			migrations++;
+		}
+	}
+	ASSERT_EQ(migrations, 1);
+	plan_done(&plan);
+	policy_file_free(f);
+	topology_done(&topo);
+}

@@ -81,6 +81,12 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		fprintf(f, "tid %d (%s) -> policy %d priority %d (was %s)", (int)a->tid, a->what,
 			a->sched_policy, a->sched_priority, old ?: "?");
 		break;
+	case ACTION_MIGRATE_PAGES: {
+		_cleanup_free_ char *nodes = cpuset_format(&a->cpus);
+
+		fprintf(f, "pid %d memory -> nodes %s (%s)", (int)a->pid, nodes ?: "?", old ?: "?");
+		break;
+	}
 	default:
 		break;
 	}
@@ -176,18 +182,23 @@ static bool vm_still_runs(struct ctl_world *w, const struct vm *vm)
 	return proc_read_stat(w->proc_fd, vm->pid, 0, &st) >= 0 && st.starttime == vm->starttime;
 }
 
-/* What a dry run would have done, across every VM of one command. */
-static struct apply_overlay dry_run_overlay;
+/* One command's run: a dry run remembers, across VMs, what it would already have done. */
+struct run {
+	bool dry_run;
+	struct apply_overlay overlay;
+	unsigned failed;
+};
 
-static int run_plan(struct ctl_world *w, const struct plan *p, const char *who, bool dry_run,
+static int run_plan(struct ctl_world *w, const struct plan *p, const char *who, struct run *run,
 		    struct apply_stats *stats)
 {
+	bool dry_run = run->dry_run;
 	struct reporter rep = { .fs = &w->cgroups, .dry_run = dry_run, .vm = who };
 	struct apply_ctx ctx = {
 		.fs = &w->cgroups,
 		.proc_fd = w->proc_fd,
 		.dry_run = dry_run,
-		.overlay = &dry_run_overlay,
+		.overlay = &run->overlay,
 		.report = report,
 		.userdata = &rep,
 	};
@@ -195,7 +206,7 @@ static int run_plan(struct ctl_world *w, const struct plan *p, const char *who, 
 	return apply_plan(&ctx, p, stats) < 0 ? -ENOMEM : (int)rep.failed;
 }
 
-static int apply_vm(struct ctl_world *w, const struct vm *vm, bool dry_run, unsigned *failed)
+static int apply_vm(struct ctl_world *w, const struct vm *vm, struct run *run)
 {
 	_cleanup_(policy_done) struct policy effective = {};
 	_cleanup_(plan_done) struct plan plan = {};
@@ -220,7 +231,7 @@ static int apply_vm(struct ctl_world *w, const struct vm *vm, bool dry_run, unsi
 		diag_list_print(&diags, stderr);
 		fprintf(stderr, "kvmtunectl: %s: its merged policy breaks a rule; not applied\n",
 			vm->name);
-		(*failed)++;
+		run->failed++;
 		return 0;
 	}
 	ctl_host_facts(w, &host);
@@ -236,29 +247,29 @@ static int apply_vm(struct ctl_world *w, const struct vm *vm, bool dry_run, unsi
 	if (r < 0)
 		return r;
 	printf("%s (pid %d):\n", vm->name, (int)vm->pid);
-	r = run_plan(w, &plan, vm->name, dry_run, &stats);
+	r = run_plan(w, &plan, vm->name, run, &stats);
 	if (r < 0)
 		return r;
-	if (!dry_run && !vm_still_runs(w, vm)) {
+	if (!run->dry_run && !vm_still_runs(w, vm)) {
 		/* The VM ended while we worked: its groups go with it. */
 		_cleanup_(plan_done) struct plan gone = {};
 
 		printf("  the VM ended meanwhile; removing its groups\n");
 		if (plan_remove(plan.vm_group, &host, &gone) < 0 ||
-		    run_plan(w, &gone, vm->name, false, &stats) < 0)
+		    run_plan(w, &gone, vm->name, run, &stats) < 0)
 			return -ENOMEM;
 		return 0;
 	}
-	*failed += (unsigned)r;
-	printf("  %u %s, %u already so%s%s\n", stats.n[dry_run ? APPLY_WOULD : APPLY_DONE],
-	       dry_run ? "would change" : "changed", stats.n[APPLY_UNCHANGED],
+	run->failed += (unsigned)r;
+	printf("  %u %s, %u already so%s%s\n", stats.n[run->dry_run ? APPLY_WOULD : APPLY_DONE],
+	       run->dry_run ? "would change" : "changed", stats.n[APPLY_UNCHANGED],
 	       stats.n[APPLY_FAILED] ? ", failures above" : "",
 	       stats.n[APPLY_WARNING] ? ", warnings above" : "");
 	return 0;
 }
 
 /* Groups of VMs that no longer run: kvmtune-*.scope below the parent with no VM of that name. */
-static int remove_stale(struct ctl_world *w, bool dry_run, unsigned *failed)
+static int remove_stale(struct ctl_world *w, struct run *run)
 {
 	struct plan_host host;
 	int fd, version;
@@ -292,10 +303,10 @@ static int remove_stale(struct ctl_world *w, bool dry_run, unsigned *failed)
 		    plan_remove(group, &host, &plan) < 0)
 			return -ENOMEM;
 		printf("%s: its VM no longer runs\n", de->d_name);
-		r = run_plan(w, &plan, de->d_name, dry_run, &stats);
+		r = run_plan(w, &plan, de->d_name, run, &stats);
 		if (r < 0)
 			return r;
-		*failed += (unsigned)r;
+		run->failed += (unsigned)r;
 	}
 	closedir(d);
 	return 0;
@@ -310,8 +321,7 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 	};
 	_cleanup_(ctl_world_done) struct ctl_world w = {};
 	_cleanup_free_ struct vm **vms = NULL;
-	bool dry_run = false;
-	unsigned failed = 0;
+	struct run run = {};
 	size_t n = 0;
 	int opt, r;
 
@@ -319,7 +329,7 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "nh", options, NULL)) >= 0)
 		switch (opt) {
 		case 'n':
-			dry_run = true;
+			run.dry_run = true;
 			break;
 		case 'h':
 			printf("Usage: kvmtunectl apply [--dry-run] [VM...]\n");
@@ -336,15 +346,17 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 		r = ctl_select_vms(&w, argv + optind, (size_t)(argc - optind), &vms, &n);
 	if (r != EXIT_OK)
 		return r;
-	for (size_t i = 0; i < n; i++)
-		if (apply_vm(&w, vms[i], dry_run, &failed) < 0)
-			return log_oom();
-	if (optind == argc && remove_stale(&w, dry_run, &failed) < 0)
-		return log_oom();
-	apply_overlay_done(&dry_run_overlay);
-	if (failed > 0) {
+	for (size_t i = 0; i < n && r == EXIT_OK; i++)
+		if (apply_vm(&w, vms[i], &run) < 0)
+			r = log_oom();
+	if (r == EXIT_OK && optind == argc && remove_stale(&w, &run) < 0)
+		r = log_oom();
+	apply_overlay_done(&run.overlay);
+	if (r != EXIT_OK)
+		return r;
+	if (run.failed > 0) {
 		fprintf(stderr, "kvmtunectl: %u thing%s could not be enforced (named above)\n",
-			failed, failed == 1 ? "" : "s");
+			run.failed, run.failed == 1 ? "" : "s");
 		return EXIT_INVALID;
 	}
 	return EXIT_OK;

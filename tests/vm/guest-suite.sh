@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Inside the guest (run by harness.service from the 9p share): every kvmtune test against pure
+# cgroup v2 with systemd 252 as PID 1. The binaries were built on the host with the host's
+# source path compiled in, so that path is made to point at the share.
+set -uo pipefail
+
+share=$(pwd)
+host_top=$(cat "$share/host-top")
+mkdir -p "$(dirname "$host_top")"
+ln -sfn "$share/src" "$host_top"
+cd "$host_top"
+build=$host_top/build-guest
+passed=0 failed=0 skipped=0
+
+echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), $(stat -fc %T /sys/fs/cgroup), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
+echo "guest: $(systemctl is-system-running 2>&1), NUMA nodes $(cat /sys/devices/system/node/online), CPUs $(cat /sys/devices/system/cpu/online)"
+
+run() { # NAME COMMAND...
+	local name=$1 rc=0 out
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	case $rc in
+	0) passed=$((passed + 1)); echo "PASS $name" ;;
+	77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 skipped <<<"$out")" ;;
+	*) failed=$((failed + 1)); echo "FAIL $name (exit $rc)"; sed 's/^/    /' <<<"$out" | tail -n 60 ;;
+	esac
+}
+
+for t in "$build"/tests/test-*; do
+	[ -x "$t" ] && [ -f "$t" ] && run "unit $(basename "$t")" "$t"
+done
+for c in tests/policy/*.yaml; do
+	run "golden $(basename "$c" .yaml)" tests/run-golden.sh "$build/tools/kvmtunectl" "$c"
+done
+run "cli" tests/test-cli.sh "$build/tools/kvmtunectl"
+run "conf" tests/test-conf.sh "$build/tools/kvmtunectl"
+run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl"
+run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
+
+echo "guest: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

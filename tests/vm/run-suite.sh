@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Runs kvmtune's suites inside the cgroup v2 + systemd guest: builds the guest image (cached),
+# builds kvmtune without sanitizers (the guest has no sanitizer runtimes), ships the sources
+# and the build over the 9p share, runs every test there, and prints each result and the line
+# "N passed, N failed, N skipped". Exits 0 only when nothing failed.
+# Usage: tests/vm/run-suite.sh [TIMEOUT_S]   (as root, from anywhere in the repository)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+timeout=${1:-1200}
+image=$top/build-vm/image
+share=$top/build-vm/suite
+cd "$top"
+
+tests/vm/build-vm.sh "$image"
+[ -f build-guest/build.ninja ] ||
+	meson setup build-guest -Db_sanitize=none -Dwerror=true >/dev/null
+ninja -C build-guest >/dev/null
+
+rm -rf "$share"
+mkdir -p "$share/src"
+git ls-files -z | xargs -0 cp --parents -P -t "$share/src"
+cp -a build-guest "$share/src/"
+echo "$top" >"$share/host-top"
+cp tests/vm/guest-suite.sh "$share/run.sh"
+
+rc=0
+tests/vm/run-vm.sh "$image" "$share" "$timeout" || rc=$?
+cat "$share/out.log" 2>/dev/null || true
+if [ "$rc" = 125 ]; then
+	echo "the guest did not finish (boot failure or timeout); console:"
+	tail -n 30 "$share/console.log" 2>/dev/null || true
+	echo "0 passed, 1 failed, 0 skipped"
+fi
+exit "$rc"
