@@ -71,19 +71,19 @@ static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_
 	return a;
 }
 
-static void write_value(struct builder *b, enum cgroup_controller c, const char *group,
-			const char *file, const struct origin *origin, const char *what,
-			const char *fmt, ...) _printf_(7, 8);
+static struct action *write_value(struct builder *b, enum cgroup_controller c, const char *group,
+				  const char *file, const struct origin *origin, const char *what,
+				  const char *fmt, ...) _printf_(7, 8);
 
-static void write_value(struct builder *b, enum cgroup_controller c, const char *group,
-			const char *file, const struct origin *origin, const char *what,
-			const char *fmt, ...)
+static struct action *write_value(struct builder *b, enum cgroup_controller c, const char *group,
+				  const char *file, const struct origin *origin, const char *what,
+				  const char *fmt, ...)
 {
 	struct action *a = add(b, ACTION_WRITE, c, group, origin, "%s", what);
 	va_list ap;
 
 	if (!a)
-		return;
+		return NULL;
 	va_start(ap, fmt);
 	if (vasprintf(&a->value, fmt, ap) < 0)
 		a->value = NULL;
@@ -91,6 +91,7 @@ static void write_value(struct builder *b, enum cgroup_controller c, const char 
 	a->file = strdup(file);
 	if (!a->value || !a->file)
 		b->r = -ENOMEM;
+	return a;
 }
 
 static void warn(struct builder *b, const struct origin *origin, const char *fmt, ...)
@@ -539,26 +540,18 @@ static void plan_parents(struct builder *b, enum cgroup_controller c)
 			       path[0] ? "/" : "", (int)n, p);
 		add(b, ACTION_MKDIR, c, path, NULL, "parent group");
 		if (c == CGROUP_CPUSET && b->host->version[c] == 1) {
-			char *cpus = cpus_text(b, &b->host->topo->cpus);
-			char *mems = cpus_text(b, &b->host->topo->nodes);
+			_cleanup_free_ char *cpus = cpus_text(b, &b->host->topo->cpus);
+			_cleanup_free_ char *mems = cpus_text(b, &b->host->topo->nodes);
 
 			/* An administrator's own restriction of the parent is kept. */
-			a = add(b, ACTION_WRITE, c, path, NULL, "parent cpuset (when empty)");
-			if (a) {
-				a->file = strdup("cpuset.cpus");
-				a->value = cpus;
+			a = write_value(b, c, path, "cpuset.cpus", NULL, "parent cpuset", "%s",
+					cpus ?: "");
+			if (a)
 				a->only_if_empty = true;
-				cpus = NULL;
-			}
-			a = add(b, ACTION_WRITE, c, path, NULL, "parent cpuset (when empty)");
-			if (a) {
-				a->file = strdup("cpuset.mems");
-				a->value = mems;
+			a = write_value(b, c, path, "cpuset.mems", NULL, "parent cpuset", "%s",
+					mems ?: "");
+			if (a)
 				a->only_if_empty = true;
-				mems = NULL;
-			}
-			free(cpus);
-			free(mems);
 		}
 		p += n;
 		p += *p == '/';

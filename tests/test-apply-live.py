@@ -22,21 +22,18 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
+from live import check, end_processes, summary  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 CTL = os.path.abspath(sys.argv[1])
 CG = "/sys/fs/cgroup"
 V2 = os.path.exists(CG + "/cgroup.controllers")
 PARENT = "kvmtune-test-%06d" % random.randrange(10 ** 6)
-failures = []
 procs = []
 
 
-def check(what, ok, detail=""):
-    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else "\n    " + str(detail)))
-    if not ok:
-        failures.append(what)
 
 
 def ctl(cfg, *args):
@@ -322,24 +319,14 @@ def main():
         vm = json.loads(r.stdout)["vms"][0]
         check("run: status knows it by the name given to run", vm["name"] == "apl-run", vm["name"])
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        end_processes(procs)
         if os.path.isdir(cfg):
             r = ctl(cfg, "apply")  # the VMs are gone: their groups go
             check("cleanup: apply removes the groups of ended VMs", r.returncode == 0, r.stdout + r.stderr)
         remove_parent()
         check("cleanup: no test cgroup is left", not parent_exists())
         shutil.rmtree(tmp, ignore_errors=True)
-    print()
-    print("%d check(s) failed" % len(failures) if failures else "all checks passed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 #
 # The test command (README): installs what is missing, builds with ASan+UBSan and runs every
 # test suite, checks the formatting, builds once more with -O3 -DNDEBUG (asserts with side
-# effects would show) and runs the unit tests there, and runs each libFuzzer target for
-# FUZZ_SECONDS (default 60). Ends with the line "N passed, N failed, N skipped".
+# effects would show) and runs the unit tests there, runs each libFuzzer target for
+# FUZZ_SECONDS (default 60), and runs every suite again inside a Debian 12 guest with systemd
+# 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1 leaves it out). Ends with
+# the line "N passed, N failed, N skipped".
 #
 # Run as root on Debian 12: the tests create block device nodes and root-owned policy files in
 # private temporary directories; they touch no cgroup and no process they did not start.
@@ -99,6 +101,31 @@ if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true 
 	else
 		step "fuzz targets build (clang)" false
 	fi
+fi
+
+# The same suites on a modern host: a systemd 252 + pure cgroup v2 guest (tests/vm).
+guest() {
+	local out rc=0 counts
+
+	out=$(tests/vm/run-suite.sh "${GUEST_TIMEOUT:-1500}" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -E '^(guest:|PASS|FAIL|SKIP|    )' | head -n 300
+	counts=$(printf '%s\n' "$out" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+	if [ -z "$counts" ]; then
+		printf '%s\n' "$out" | tail -n 30
+		return 1
+	fi
+	read -r p f s <<<"$counts"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	[ "$f" = 0 ] || failures+=("in the v2 guest: $f test(s)")
+	return 0
+}
+if [ "${KVMTUNE_SKIP_GUEST:-}" = 1 ]; then
+	echo "=== the systemd + cgroup v2 guest: skipped (KVMTUNE_SKIP_GUEST=1)"
+	skipped=$((skipped + 1))
+else
+	step "the systemd + cgroup v2 guest runs" guest
 fi
 
 echo

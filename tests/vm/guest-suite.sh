@@ -22,7 +22,10 @@ run() { # NAME COMMAND...
 	shift
 	out=$("$@" 2>&1) || rc=$?
 	case $rc in
-	0) passed=$((passed + 1)); echo "PASS $name" ;;
+	0)
+		passed=$((passed + 1))
+		echo "PASS $name$(grep -q '^ok: ' <<<"$out" && echo " ($(grep -c '^ok: ' <<<"$out") checks, $(grep -c '^skipped: ' <<<"$out") skipped parts)")"
+		;;
 	77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 skipped <<<"$out")" ;;
 	*) failed=$((failed + 1)); echo "FAIL $name (exit $rc)"; sed 's/^/    /' <<<"$out" | tail -n 60 ;;
 	esac
