@@ -14,6 +14,7 @@
 
 #include "apply.h"
 #include "ctl.h"
+#include "enforce.h"
 #include "qemu-cmdline.h"
 
 static bool binary_is_qemu(const struct settings *s, const char *binary)
@@ -138,6 +139,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	const char *policy_file = NULL, *name;
 	struct apply_stats stats = {};
 	struct plan_host host;
+	struct enforcer e = {};
 	struct vm self = {};
 	struct vm_identity id;
 	unsigned failed = 0;
@@ -193,9 +195,10 @@ int verb_run(struct ctl *c, int argc, char **argv)
 		vm_done(&self);
 		return log_oom();
 	}
-	ctl_host_facts(&w, &host);
+	ctl_enforcer(&w, &e);
+	enforce_host_facts(&e, &host);
 	host.launching = true;
-	devices = ctl_resolve_devices(&effective, &host.n_devices);
+	devices = enforce_resolve_devices(&effective, &host.n_devices);
 	host.devices = devices;
 	r = plan_vm(&effective, &self, &host, &plan);
 	if (r >= 0) {

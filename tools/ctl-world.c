@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "enforce.h"
 
 #define QMP_TIMEOUT_USEC (500 * 1000)
 
@@ -113,4 +114,13 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 	*ret = v;
 	*ret_n = k;
 	return EXIT_OK;
+}
+
+void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
+{
+	e->settings = &w->settings;
+	e->policies = &w->policies;
+	e->topo = w->topo;
+	e->cgroups = &w->cgroups;
+	e->proc_fd = w->proc_fd;
 }

@@ -64,11 +64,9 @@ int verb_status(struct ctl *c, int argc, char **argv);
 int verb_apply(struct ctl *c, int argc, char **argv);
 int verb_run(struct ctl *c, int argc, char **argv);
 
-/* What the planner needs to know about this host (ctl-apply.c). */
-struct plan_host;
-void ctl_host_facts(struct ctl_world *w, struct plan_host *h);
-/* The block devices a policy names, resolved to their disks. Caller frees. */
-struct plan_device *ctl_resolve_devices(const struct policy *p, size_t *ret_n);
+/* An enforcer over the world's settings, policies, cgroups and topology. */
+struct enforcer;
+void ctl_enforcer(struct ctl_world *w, struct enforcer *e);
 int verb_show(struct ctl *c, int argc, char **argv);
 
 /* Prints "out of memory" and returns EXIT_INVALID. */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Enforcing the policies on the VMs of a host: what `kvmtunectl apply` and kvmtuned both do.
+ * For each VM: merge its policy, gather the host facts the planner needs, plan, apply. And
+ * remove the groups of VMs that no longer run. What happens goes to the caller's report
+ * function (printed by the tool, logged by the daemon).
+ */
+
+#include "apply.h"
+#include "discover.h"
+#include "policy-set.h"
+#include "settings.h"
+
+struct enforcer {
+	const struct settings *settings;
+	const struct policy_set *policies;
+	const struct topology *topo;
+	const struct cgroup_fs *cgroups;
+	int proc_fd;
+	bool dry_run;
+	struct apply_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
+	apply_report_fn report;
+	void *userdata; /* for report */
+};
+
+/* What enforcing one VM did. */
+struct enforce_result {
+	struct apply_stats stats;
+	bool no_policy;	  /* no policy fits: the VM was left as it is */
+	bool rule_broken; /* its merged policy breaks a rule: not applied (diags say why) */
+	bool ended;	  /* the VM ended meanwhile; its groups were removed */
+	char *vm_group;	  /* the VM's group, below the parent (caller frees) */
+};
+
+/* The planner's host facts: controllers, swap accounting, BFQ, parent, topology. */
+void enforce_host_facts(const struct enforcer *e, struct plan_host *ret);
+
+/* The block devices a policy names, resolved to their disks. Caller frees. */
+struct plan_device *enforce_resolve_devices(const struct policy *p, size_t *ret_n);
+
+/*
+ * Enforces vm's effective policy. Rule violations of the merged policy are appended to diags.
+ * Returns 0 (see *ret), or -ENOMEM.
+ */
+int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
+	       struct enforce_result *ret);
+
+/* Removes kvmtune-*.scope groups below the parent whose VM is not among vms. */
+int enforce_remove_stale(struct enforcer *e, const struct vm *vms, size_t n_vms,
+			 struct apply_stats *stats);
+
+/* Removes the groups of one VM group path (its VM has ended). */
+int enforce_remove(struct enforcer *e, const char *vm_group, struct apply_stats *stats);
+
+void enforce_result_done(struct enforce_result *r);
+void enforcer_done(struct enforcer *e);
