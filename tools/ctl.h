@@ -23,6 +23,7 @@ struct ctl {
 	const char *config_dir; /* --config-dir, default /etc/kvmtune */
 	const char *sys_root;	/* --sys-root: a sysfs tree for tests; NULL = the host's */
 	const char *proc_root;	/* --proc-root: a procfs tree for tests; NULL = /proc */
+	const char *runtime_dir; /* --runtime-dir: where kvmtuned's control socket is */
 	bool verbose;
 	struct topology topo;
 };
@@ -63,6 +64,7 @@ int verb_list(struct ctl *c, int argc, char **argv);
 int verb_status(struct ctl *c, int argc, char **argv);
 int verb_apply(struct ctl *c, int argc, char **argv);
 int verb_run(struct ctl *c, int argc, char **argv);
+int verb_reload(struct ctl *c, int argc, char **argv);
 
 /* An enforcer over the world's settings, policies, cgroups and topology. */
 struct enforcer;

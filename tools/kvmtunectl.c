@@ -11,6 +11,7 @@ static const struct {
 } verbs[] = {
 	{ "check", verb_check },   { "show", verb_show },   { "list", verb_list },
 	{ "status", verb_status }, { "apply", verb_apply }, { "run", verb_run },
+	{ "reload", verb_reload },
 };
 
 static void help(void)
@@ -31,11 +32,14 @@ static void help(void)
 	       "                            change, change nothing)\n"
 	       "  run [--policy FILE] NAME -- QEMU-COMMAND...\n"
 	       "                            Start QEMU already inside its VM group\n"
+	       "  reload                    Make kvmtuned re-read its configuration and\n"
+	       "                            re-enforce; returns when that is done\n"
 	       "\n"
 	       "Options:\n"
 	       "  -C, --config-dir DIR      Configuration directory (default %s)\n"
 	       "      --sys-root DIR        Read the host topology from DIR instead of /sys\n"
 	       "      --proc-root DIR       Read processes from DIR instead of /proc\n"
+	       "      --runtime-dir DIR     kvmtuned's control socket directory (/run/kvmtune)\n"
 	       "  -v, --verbose             More output\n"
 	       "  -h, --help                This text\n"
 	       "      --version             Print the version\n"
@@ -81,18 +85,20 @@ int main(int argc, char **argv)
 	enum {
 		ARG_SYS_ROOT = 0x100,
 		ARG_PROC_ROOT,
+		ARG_RUNTIME_DIR,
 		ARG_VERSION
 	};
 	static const struct option options[] = {
 		{ "config-dir", required_argument, NULL, 'C' },
 		{ "sys-root", required_argument, NULL, ARG_SYS_ROOT },
 		{ "proc-root", required_argument, NULL, ARG_PROC_ROOT },
+		{ "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
 	};
-	struct ctl c = { .config_dir = KVMTUNE_CONFIG_DIR };
+	struct ctl c = { .config_dir = KVMTUNE_CONFIG_DIR, .runtime_dir = "/run/kvmtune" };
 	int opt, r;
 
 	/* "+": stop at the verb, its own options follow it. */
@@ -106,6 +112,9 @@ int main(int argc, char **argv)
 			break;
 		case ARG_PROC_ROOT:
 			c.proc_root = optarg;
+			break;
+		case ARG_RUNTIME_DIR:
+			c.runtime_dir = optarg;
 			break;
 		case 'v':
 			c.verbose = true;

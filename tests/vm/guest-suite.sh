@@ -41,6 +41,7 @@ run "cli" tests/test-cli.sh "$build/tools/kvmtunectl"
 run "conf" tests/test-conf.sh "$build/tools/kvmtunectl"
 run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl"
 run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
+run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 
 echo "guest: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

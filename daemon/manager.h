@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * kvmtuned's state and its one event loop: process events make VMs and threads known within
+ * milliseconds, a rescan timer is the safety net that also undoes drift, SIGHUP or the control
+ * socket reload the configuration. Stopping leaves every VM as it is.
+ */
+
+#include <systemd/sd-event.h>
+
+#include "cgroup-fs.h"
+#include "discover.h"
+#include "enforce.h"
+#include "policy-set.h"
+#include "settings.h"
+#include "topology.h"
+
+struct tracked_vm {
+	struct vm vm;
+	char *group;	/* its VM group, once enforced */
+	pid_t *renamed; /* threads seen renaming themselves: their names are trusted */
+	size_t n_renamed, allocated_renamed;
+	bool dirty;   /* something changed: enforce again */
+	bool forked;  /* a thread appeared: look again once it had time to rename */
+	bool has_qmp; /* QMP answered when it was found */
+};
+
+struct manager {
+	sd_event *event;
+	const char *config_dir;
+	const char *runtime_dir;
+
+	struct settings settings;
+	struct policy_set policies; /* in force: each file's last good version */
+	struct topology topo;
+	struct cgroup_fs cgroups;
+	int proc_fd;
+
+	sd_event_source *events_source, *rescan_source, *work_source, *settle_source;
+	sd_event_source *reap_source; /* retries removing the groups of ended VMs */
+	char **reap;		      /* VM groups to remove once their last thread has left */
+	size_t n_reap, allocated_reap;
+	unsigned reap_tries;
+	int control_fd;
+	sd_event_source *control_source;
+
+	struct tracked_vm *vms;
+	size_t n_vms, allocated_vms;
+	pid_t *candidates; /* processes to look at: exec'd, or forked by a VM (-daemonize) */
+	size_t n_candidates, allocated_candidates;
+
+	bool started;	   /* the first full enforcement is done */
+	unsigned changes;  /* in the current pass */
+	unsigned failures; /* in the last full pass */
+	unsigned last_pass_changes;
+	unsigned reloads;
+	char last_status[256]; /* the STATUS= last sent: only news is sent */
+};
+
+int manager_new(const char *config_dir, const char *runtime_dir, struct manager **ret);
+/* Loads the configuration, enforces every VM, subscribes to events; then READY=1. */
+int manager_start(struct manager *m);
+int manager_run(struct manager *m);
+struct manager *manager_free(struct manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free)
+
+/* reload.c: settings and policies anew, each file keeping its last good version on errors.
+ * Returns the number of files with errors (logged). */
+int manager_load_config(struct manager *m);
+
+/* control.c: the socket `kvmtunectl reload` talks to. */
+int manager_listen_control(struct manager *m);
+
+/* A full pass: rescan /proc, enforce every VM, remove stale groups, tell systemd. */
+int manager_full_pass(struct manager *m, const char *why);
+int manager_reload(struct manager *m);

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""kvmtuned with real QEMU processes and real cgroups, under a test-owned parent.
+
+A VM started after the daemon is enforced; a vCPU hot-plugged through QMP is pinned without a
+rescan; taskset drift is reverted at the next rescan and logged; kill -9 and a restart make zero
+writes; a valid policy edit + SIGHUP re-enforces; a broken policy + SIGHUP keeps the old policy,
+logs the error with file:line:col and the daemon lives on; `kvmtunectl reload` returns after the
+reload; a VM's exit removes its groups; SIGTERM leaves the VMs as they are. sd_notify messages
+(READY=1, STATUS=, RELOADING=1 with MONOTONIC_USEC) are read from a NOTIFY_SOCKET of the test's.
+Usage: test-daemon-live.py KVMTUNED KVMTUNECTL
+"""
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
+from live import check, end_processes, summary  # noqa: E402
+
+QEMU = "/usr/bin/qemu-system-x86_64"
+DAEMON = os.path.abspath(sys.argv[1])
+CTL = os.path.abspath(sys.argv[2])
+CG = "/sys/fs/cgroup"
+V2 = os.path.exists(CG + "/cgroup.controllers")
+PARENT = "kvmtune-test-%06d" % random.randrange(10 ** 6)
+procs = []
+
+POLICY = """\
+match: { name: "dmn-*" }
+cputune:
+  shares: 2048
+  vcpupin:
+    - { vcpu: 0, cpuset: "0" }
+    - { vcpu: 1, cpuset: "0-1" }
+  emulatorpin: "0"
+memtune:
+  hard_limit: 1G
+"""
+
+
+def scope(name):
+    return "kvmtune-%s.scope" % name.replace("-", "\\x2d")
+
+
+def gpath(ctrl, *parts):
+    return os.path.join(CG if V2 else os.path.join(CG, ctrl), PARENT, *parts)
+
+
+def weight(name):
+    try:
+        return open(os.path.join(gpath("cpu", scope(name)), "cpu.weight" if V2 else "cpu.shares")).read().strip()
+    except OSError:
+        return None
+
+
+def threads(pid):
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            out[int(tid)] = open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip()
+        except OSError:
+            pass
+    return out
+
+
+def allowed(pid, tid):
+    for line in open("/proc/%d/task/%d/status" % (pid, tid)):
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split()[1]
+
+
+def cgroup_of(pid, tid):
+    for line in open("/proc/%d/task/%d/cgroup" % (pid, tid)):
+        n, ctrls, path = line.rstrip("\n").split(":", 2)
+        if (V2 and n == "0") or (not V2 and "cpu" in ctrls.split(",")):
+            return path
+
+
+def wait_for(cond, timeout=10.0, step=0.005):
+    """Polls cond until true; returns the seconds it took, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if cond():
+                return time.monotonic() - t0
+        except OSError:
+            pass
+        time.sleep(step)
+    return None
+
+
+class Notify:
+    """The NOTIFY_SOCKET systemd would give the daemon, read all the time as systemd does (a
+    full queue would block the daemon's sd_notify)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.messages = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            self.messages.append(self.sock.recv(4096).decode())
+
+    def drain(self):
+        return self.messages
+
+    def seen(self, text):
+        return any(text in m for m in list(self.messages))
+
+
+class Daemon:
+    def __init__(self, cfg, run, notify, log):
+        self.log = log
+        env = dict(os.environ, NOTIFY_SOCKET=notify.path)
+        env.pop("JOURNAL_STREAM", None)
+        self.p = subprocess.Popen([DAEMON, "-C", cfg, "--runtime-dir", run], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=open(log, "a"), close_fds=True)
+        procs.append(self.p)
+
+    def text(self):
+        return open(self.log).read()
+
+
+def start_qemu(tmp, name, args):
+    sock = os.path.join(tmp, name + ".qmp")
+    p = subprocess.Popen([QEMU, "-display", "none", "-nodefaults", "-m", "64", "-name", "guest=%s,debug-threads=on" % name,
+                          "-qmp", "unix:%s,server=on,wait=off" % sock] + args,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+    procs.append(p)
+    return p, sock
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+
+
+def remove_parent():
+    for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"):
+        path = gpath(c)
+        if os.path.isdir(path):
+            for root, dirs, _ in os.walk(path, topdown=False):
+                for d in dirs:
+                    try:
+                        os.rmdir(os.path.join(root, d))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(path)
+            except OSError as e:
+                print("note: %s: %s" % (path, e))
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skipped: needs root (creates cgroups, reads process events)")
+        return 77
+    if not os.access(QEMU, os.X_OK):
+        print("skipped: %s is not installed" % QEMU)
+        return 77
+    accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
+    tmp = tempfile.mkdtemp(prefix="kvmtune-daemon-")
+    cfg, run, log = os.path.join(tmp, "etc"), os.path.join(tmp, "run"), os.path.join(tmp, "kvmtuned.log")
+    os.makedirs(os.path.join(cfg, "policy.d"))
+    pol = os.path.join(cfg, "policy.d", "10-dmn.yaml")
+    write(pol, POLICY)
+    write(os.path.join(cfg, "kvmtuned.yaml"), "cgroup_parent: %s\nrescan_interval: 1h\n" % PARENT)
+    notify = Notify(os.path.join(tmp, "notify"))
+    print("cgroup %s, parent %s, accel %s" % ("v2" if V2 else "v1/hybrid", PARENT, accel))
+    try:
+        d = Daemon(cfg, run, notify, log)
+        check("READY=1 after the first pass", wait_for(lambda: notify.seen("READY=1"), 20) is not None,
+              notify.messages)
+        check("STATUS= says what is enforced", notify.seen("STATUS=") and any("VM(s)" in m for m in notify.messages),
+              notify.messages)
+
+        # A VM started after the daemon: enforced from process events (the rescan is 1 h away).
+        p, sock = start_qemu(tmp, "dmn-one", ["-accel", accel, "-smp", "1,maxcpus=2"])
+        want = "200" if V2 else "2048"
+        took = wait_for(lambda: weight("dmn-one") == want, 10)
+        check("a VM started after the daemon is enforced (%.0f ms)" % ((took or 0) * 1000), took is not None,
+              open(log).read()[-2000:])
+        took = wait_for(lambda: any(c.startswith("CPU 0/") and allowed(p.pid, t) == "0" for t, c in threads(p.pid).items()), 10)
+        check("its vCPU 0 is pinned to CPU 0", took is not None)
+
+        # Hot-plug through QMP: pinned from the events, without a rescan.
+        with QMP(sock) as q:
+            slot = [c for c in q.cmd("query-hotpluggable-cpus") if "qom-path" not in c][0]
+            t0 = time.monotonic()
+            q.cmd("device_add", dict(slot["props"], driver=slot["type"], id="cpu1"))
+
+        def hotplugged_placed():
+            tids = [t for t, c in threads(p.pid).items() if c.startswith("CPU 1/")]
+            return tids and cgroup_of(p.pid, tids[0]).endswith("/%s/vcpu1" % scope("dmn-one")) and \
+                allowed(p.pid, tids[0]) == "0-1"
+        took = wait_for(hotplugged_placed, 10)
+        check("a hot-plugged vCPU is placed and pinned without a rescan (%.0f ms after device_add)"
+              % ((time.monotonic() - t0) * 1000 if took is not None else 0), took is not None)
+        check("...and no rescan ran meanwhile", "rescan:" not in d.text() and "rescan" not in d.text())
+
+        # Restart: kill -9, start again: zero writes.
+        d.p.kill()
+        d.p.wait()
+        mark = len(d.text())
+        notify.drain()
+        notify.messages.clear()
+        d = Daemon(cfg, run, notify, log)
+        wait_for(lambda: notify.seen("READY=1"), 20)
+        started = [l for l in d.text()[mark:].splitlines() if "started" in l]
+        check("after kill -9 and a restart the daemon changes nothing", started and "0 change(s) made" in started[0],
+              d.text()[mark:])
+
+        # A valid policy edit + SIGHUP: re-enforced; RELOADING=1 with MONOTONIC_USEC, then READY=1.
+        notify.drain()
+        notify.messages.clear()
+        write(pol, POLICY.replace("shares: 2048", "shares: 4096"))
+        d.p.send_signal(signal.SIGHUP)
+        want = "400" if V2 else "4096"
+        check("SIGHUP with a valid edit re-enforces", wait_for(lambda: weight("dmn-one") == want, 10) is not None,
+              weight("dmn-one"))
+        wait_for(lambda: notify.seen("READY=1"), 5)
+        check("reload says RELOADING=1 with MONOTONIC_USEC, then READY=1",
+              any("RELOADING=1" in m and "MONOTONIC_USEC=" in m for m in notify.messages) and
+              any("READY=1" in m for m in notify.messages), notify.messages)
+
+        # A broken policy + SIGHUP: the file's last good version stays; error logged; alive.
+        mark = len(d.text())
+        write(pol, POLICY.replace("shares: 2048", "shares: 1"))
+        d.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "last good version" in d.text()[mark:], 10)
+        after = d.text()[mark:]
+        check("a broken policy's error is logged with file:line:col", "10-dmn.yaml:3:11: error: cputune.shares" in after, after)
+        check("...its last good version stays in force", weight("dmn-one") == want and "last good version" in after,
+              weight("dmn-one"))
+        check("...and the daemon lives on", d.p.poll() is None)
+
+        # kvmtunectl reload returns after the reload, and says that a file has errors.
+        r = subprocess.run([CTL, "-C", cfg, "--runtime-dir", run, "reload"], capture_output=True, text=True, timeout=60)
+        check("kvmtunectl reload answers and names the files with errors (exit 1)",
+              r.returncode == 1 and "1 file(s) have errors" in r.stderr, r.stdout + r.stderr)
+        write(pol, POLICY)
+        r = subprocess.run([CTL, "-C", cfg, "--runtime-dir", run, "reload"], capture_output=True, text=True, timeout=60)
+        check("kvmtunectl reload returns once enforced",
+              r.returncode == 0 and weight("dmn-one") == ("200" if V2 else "2048"), r.stdout + r.stderr)
+
+        # Drift, with a 1 s rescan: taskset on vCPU 1 is reverted and logged.
+        d.p.send_signal(signal.SIGTERM)
+        d.p.wait(10)
+        write(os.path.join(cfg, "kvmtuned.yaml"), "cgroup_parent: %s\nrescan_interval: 1s\n" % PARENT)
+        mark = len(d.text())
+        d = Daemon(cfg, run, notify, log)
+        wait_for(lambda: "started" in d.text()[mark:], 20)
+        v1 = [t for t, c in threads(p.pid).items() if c.startswith("CPU 1/")][0]
+        subprocess.run(["taskset", "-p", "-c", "1", str(v1)], check=True, capture_output=True)
+        took = wait_for(lambda: allowed(p.pid, v1) == "0-1", 5)
+        check("taskset drift is reverted at the next rescan", took is not None, allowed(p.pid, v1))
+        wait_for(lambda: "reverted" in d.text()[mark:], 3)
+        check("...and logged with what was reverted", "reverted vcpu1 affinity of tid %d" % v1 in d.text()[mark:],
+              d.text()[mark:])
+
+        # SIGTERM: the VM stays as it is.
+        d.p.send_signal(signal.SIGTERM)
+        check("SIGTERM stops the daemon", d.p.wait(10) == 0)
+        check("...and the VM keeps its groups and pinning",
+              weight("dmn-one") == ("200" if V2 else "2048") and allowed(p.pid, v1) == "0-1")
+
+        # A VM's exit removes its groups (the daemon running again).
+        mark = len(d.text())
+        d = Daemon(cfg, run, notify, log)
+        wait_for(lambda: "started" in d.text()[mark:], 20)
+        p.send_signal(signal.SIGTERM)
+        p.wait(10)
+        took = wait_for(lambda: not os.path.exists(gpath("cpu", scope("dmn-one"))), 10)
+        check("a VM's exit removes its groups (%.0f ms)" % ((took or 0) * 1000), took is not None)
+        check("...without an error in the log", "could not" not in d.text()[mark:] and "ERR" not in d.text()[mark:],
+              d.text()[mark:])
+        d.p.send_signal(signal.SIGTERM)
+        d.p.wait(10)
+    finally:
+        end_processes(procs)
+        remove_parent()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * kvmtunectl reload: asks the running kvmtuned to read its configuration again and re-enforce
+ * every VM, and returns when that is done (systemd 252's ExecReload= needs exactly that).
+ */
+
+#include <getopt.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "ctl.h"
+
+#define RELOAD_TIMEOUT_MS (5 * 60 * 1000)
+
+int verb_reload(struct ctl *c, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "wait", no_argument, NULL, 'w' }, /* always waits; kept for scripts that say so */
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+	struct pollfd p;
+	char reply[128] = "";
+	ssize_t n;
+	int opt, errors;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "wh", options, NULL)) >= 0)
+		switch (opt) {
+		case 'w':
+			break;
+		case 'h':
+			printf("Usage: kvmtunectl reload [--wait]\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", c->runtime_dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "kvmtunectl: kvmtuned does not answer at %s: %m (is it running?)\n",
+			sa.sun_path);
+		return EXIT_INVALID;
+	}
+	if (send(fd, "reload\n", 7, MSG_NOSIGNAL) != 7) {
+		fprintf(stderr, "kvmtunectl: %s: %m\n", sa.sun_path);
+		return EXIT_INVALID;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, RELOAD_TIMEOUT_MS) <= 0 ||
+	    (n = recv(fd, reply, sizeof(reply) - 1, 0)) <= 0) {
+		fprintf(stderr, "kvmtunectl: kvmtuned did not say whether the reload worked\n");
+		return EXIT_INVALID;
+	}
+	reply[n] = '\0';
+	if (sscanf(reply, "ok %d", &errors) != 1) {
+		fprintf(stderr, "kvmtunectl: reload failed: %s", reply);
+		return EXIT_INVALID;
+	}
+	if (errors > 0) {
+		fprintf(stderr,
+			"kvmtunectl: reloaded; %d file(s) have errors and keep their last good "
+			"version (see kvmtuned's log, or kvmtunectl check)\n",
+			errors);
+		return EXIT_INVALID;
+	}
+	printf("reloaded\n");
+	return EXIT_OK;
+}
