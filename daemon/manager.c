@@ -119,9 +119,22 @@ static void drop_vm(struct manager *m, size_t i)
 	m->vms[i] = m->vms[--m->n_vms];
 }
 
+/* Clock ticks since boot: what /proc/uptime says, without reading /proc (ProcSubset=pid). */
+static uint64_t boot_ticks(void)
+{
+	struct timespec ts;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0 || hz <= 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * (uint64_t)hz +
+	       (uint64_t)ts.tv_nsec * (uint64_t)hz / 1000000000;
+}
+
 static struct discover_opts discover_opts(struct manager *m, bool qmp)
 {
 	return (struct discover_opts){
+		.boot_ticks = boot_ticks(),
 		.proc_fd = m->proc_fd,
 		.qemu_binaries = m->settings.qemu_binaries,
 		.n_qemu_binaries = m->settings.n_qemu_binaries,

@@ -416,11 +416,10 @@ static uint64_t uptime_ticks(int proc_fd)
 	return (uint64_t)(strtod(buf, NULL) * (double)hz);
 }
 
-static int read_threads(int proc_fd, struct vm *vm, const struct vcpu_fds *fds)
+static int read_threads(int proc_fd, uint64_t now, struct vm *vm, const struct vcpu_fds *fds)
 {
 	_cleanup_free_ pid_t *tids = NULL;
 	size_t n = 0;
-	uint64_t now = uptime_ticks(proc_fd);
 	int r = proc_list_tids(proc_fd, vm->pid, &tids, &n);
 
 	if (r < 0)
@@ -528,7 +527,8 @@ int discover_vm(const struct discover_opts *o, pid_t pid, struct vm *ret)
 	else if (r >= 0) {
 		r = read_vcpu_fds(o->proc_fd, pid, &fds);
 		if (r >= 0)
-			r = read_threads(o->proc_fd, &vm, &fds);
+			r = read_threads(o->proc_fd, o->boot_ticks ?: uptime_ticks(o->proc_fd), &vm,
+					 &fds);
 		if (r >= 0) {
 			vm.vcpu_fd_ids = TAKE_PTR(fds.id);
 			vm.n_vcpu_fds = fds.n;
