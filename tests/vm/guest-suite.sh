@@ -42,6 +42,7 @@ run "conf" tests/test-conf.sh "$build/tools/kvmtunectl"
 run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl"
 run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
+KVMTUNE_THROWAWAY_HOST=1 run "systemd-live" tests/test-systemd-live.sh "$build"
 
 echo "guest: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
