@@ -17,9 +17,12 @@ passed=0 failed=0 skipped=0
 echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), $(stat -fc %T /sys/fs/cgroup), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
 echo "guest: $(systemctl is-system-running 2>&1), NUMA nodes $(cat /sys/devices/system/node/online), CPUs $(cat /sys/devices/system/cpu/online)"
 
+filter=$(cat "$share/filter" 2>/dev/null || echo .)
+
 run() { # NAME COMMAND...
 	local name=$1 rc=0 out
 	shift
+	grep -qE -- "$filter" <<<"$name" || return 0
 	out=$("$@" 2>&1) || rc=$?
 	case $rc in
 	0)

@@ -5,7 +5,8 @@
 # builds kvmtune without sanitizers (the guest has no sanitizer runtimes), ships the sources
 # and the build over the 9p share, runs every test there, and prints each result and the line
 # "N passed, N failed, N skipped". Exits 0 only when nothing failed.
-# Usage: tests/vm/run-suite.sh [TIMEOUT_S]   (as root, from anywhere in the repository)
+# Usage: tests/vm/run-suite.sh [TIMEOUT_S [FILTER]]   (as root, from anywhere in the
+# repository); FILTER, a regular expression, runs only the tests whose name matches it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,6 +25,7 @@ mkdir -p "$share/src"
 git ls-files -z | xargs -0 cp --parents -P -t "$share/src"
 cp -a build-guest "$share/src/"
 echo "$top" >"$share/host-top"
+echo "${2:-.}" >"$share/filter"
 cp tests/vm/guest-suite.sh "$share/run.sh"
 
 rc=0

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * A stand-in for QEMU, for the benchmark: run from a path that kvmtuned's qemu_binaries match,
+ * with a QEMU-like command line (-name guest=NAME -smp N). Its N threads rename themselves
+ * "CPU n/KVM" as QEMU's vCPU threads do, and each measures, from inside, how long after its
+ * rename its cgroup and affinity were in place. Prints, then idles until killed:
+ *   exec <µs>            main thread: from exec to being in a cgroup whose path has --expect
+ *   vcpu <n> <µs>        thread n: from its rename to its own vcpu<n> group and CPU n % ncpus
+ * A measurement that does not come within --timeout seconds prints "timeout".
+ */
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *expect = "kvmtune-";
+static double timeout_s = 10;
+static int ncpus;
+static int want_cpus = 1; /* 0: measure the cgroup only (a classifier that does not pin) */
+static pthread_mutex_t out = PTHREAD_MUTEX_INITIALIZER;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int in_group(const char *suffix)
+{
+	char path[64], buf[4096];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/cgroup", (long)syscall(SYS_gettid));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(buf, sizeof(buf), f))
+		if (strstr(buf, expect) && (!suffix || strstr(buf, suffix)))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+static int pinned_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 0;
+	return CPU_COUNT(&set) == 1 && CPU_ISSET(cpu, &set);
+}
+
+static void *vcpu(void *arg)
+{
+	int n = (int)(long)arg;
+	char name[16], group[32];
+	double t0, t;
+
+	snprintf(name, sizeof(name), "CPU %d/KVM", n);
+	snprintf(group, sizeof(group), "/vcpu%d\n", n);
+	prctl(PR_SET_NAME, name);
+	t0 = now_us();
+	for (;;) {
+		t = now_us();
+		if (in_group(group) && (!want_cpus || pinned_to(n % ncpus)))
+			break;
+		if (t - t0 > timeout_s * 1e6)
+			break;
+		usleep(50);
+	}
+	pthread_mutex_lock(&out);
+	if (t - t0 > timeout_s * 1e6)
+		printf("vcpu %d timeout\n", n);
+	else
+		printf("vcpu %d %.0f\n", n, t - t0);
+	fflush(stdout);
+	pthread_mutex_unlock(&out);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	double t0 = now_us(), t;
+	int vcpus = 1;
+
+	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	for (int i = 1; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "-smp"))
+			vcpus = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--expect"))
+			expect = argv[i + 1];
+		else if (!strcmp(argv[i], "--timeout"))
+			timeout_s = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--no-pinning"))
+			want_cpus = 0;
+	}
+	for (int n = 0; n < vcpus; n++) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, vcpu, (void *)(long)n);
+	}
+	for (;;) {
+		t = now_us();
+		if (in_group(NULL) || t - t0 > timeout_s * 1e6)
+			break;
+		usleep(50);
+	}
+	pthread_mutex_lock(&out);
+	if (t - t0 > timeout_s * 1e6)
+		printf("exec timeout\n");
+	else
+		printf("exec %.0f\n", t - t0);
+	fflush(stdout);
+	pthread_mutex_unlock(&out);
+	for (;;)
+		pause();
+}
