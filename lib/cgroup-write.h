@@ -10,6 +10,13 @@
 /* Opens group ("" = the hierarchy's root) beneath fd with flags (O_PATH|O_DIRECTORY, ...). */
 int cgroup_open(int hierarchy_fd, const char *group, int flags);
 
+/*
+ * The same without openat2 (kernels before 5.6; seccomp filters that do not know it): one
+ * component at a time with O_NOFOLLOW, refusing "." and ".." and other filesystems.
+ * cgroup_open() falls back to it on ENOSYS.
+ */
+int cgroup_open_walk(int hierarchy_fd, const char *group, int flags);
+
 /* 1 when group exists, 0 when not, -errno. */
 int cgroup_exists(int hierarchy_fd, const char *group);
 

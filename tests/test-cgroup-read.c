@@ -7,6 +7,7 @@
 
 #include "cgroup-fs.h"
 #include "cgroup-read.h"
+#include "cgroup-write.h"
 #include "macro.h"
 #include "numa-maps.h"
 #include "tests.h"
@@ -167,4 +168,32 @@ TEST(host_layout)
 	ASSERT_TRUE(version == 2 || fs.layout != CGROUP_UNIFIED);
 	cgroup_fs_done(&fs);
 	rmdir(root);
+}
+
+/* Both ways of opening a group refuse to leave the hierarchy or follow a symlink. */
+TEST(open_beneath)
+{
+	static const char *const files[] = { "cpu.shares", "1024", NULL };
+	int fd = tree(files), g;
+	char link[600];
+
+	snprintf(link, sizeof(link), "%s/vm/escape", root);
+	ASSERT_EQ(symlink("/etc", link), 0);
+	for (int walk = 0; walk < 2; walk++) {
+		int (*open_fn)(int, const char *, int) = walk ? cgroup_open_walk : cgroup_open;
+
+		g = open_fn(fd, "vm", O_PATH | O_DIRECTORY);
+		ASSERT_TRUE(g >= 0);
+		close(g);
+		g = open_fn(fd, "", O_PATH | O_DIRECTORY);
+		ASSERT_TRUE(g >= 0);
+		close(g);
+		ASSERT_ERROR(open_fn(fd, "vm/../vm", O_PATH | O_DIRECTORY), EINVAL);
+		ASSERT_TRUE(open_fn(fd, "vm/escape", O_PATH | O_DIRECTORY) < 0);
+		ASSERT_ERROR(open_fn(fd, "vm/missing", O_PATH | O_DIRECTORY), ENOENT);
+	}
+	unlink(link);
+	ASSERT_OK(cgroup_write(fd, "vm", "cpu.shares", "2048"));
+	cleanup(fd);
+	ASSERT_OK(rmdir(root) == 0 ? 0 : -errno);
 }
