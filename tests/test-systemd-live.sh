@@ -80,8 +80,8 @@ rm -f /run/systemd/system/kvmtuned.service
 systemctl daemon-reload
 echo
 if [ "$failures" -gt 0 ]; then
-	echo "kvmtuned's errors:"
-	journalctl -u kvmtuned -p warning --no-pager -o cat 2>/dev/null | head -n 8 | sed 's/^/  /'
+	echo "kvmtuned's log:"
+	journalctl -u kvmtuned --no-pager -o cat 2>/dev/null | tail -n 25 | sed "s/^/  /"
 	echo "$failures check(s) failed"
 	exit 1
 fi
