@@ -427,7 +427,8 @@ static int on_work(sd_event_source *s, void *userdata)
 int manager_full_pass(struct manager *m, const char *why)
 {
 	struct discover_opts o = discover_opts(m, true);
-	struct pass p = { .m = m, .drift = m->started };
+	/* Only a rescan finds drift; a reload's changes are the new policy's. */
+	struct pass p = { .m = m, .drift = m->started && streq(why, "rescan") };
 	struct vm *found = NULL;
 	struct tracked_vm *old;
 	size_t n = 0, n_old;
@@ -457,7 +458,7 @@ int manager_full_pass(struct manager *m, const char *why)
 			t->group = TAKE_PTR(known->group);
 			t->has_qmp = t->has_qmp || known->has_qmp;
 		}
-		r = enforce_tracked(m, t, m->started);
+		r = enforce_tracked(m, t, p.drift);
 		if (r == -ESRCH) {
 			drop_vm(m, m->n_vms - 1);
 			r = 0;

@@ -32,6 +32,7 @@ check() { # DESCRIPTION COMMAND...
 }
 
 weight() { cat "/sys/fs/cgroup/kvmtune-test.slice/kvmtune-sd\\x2dvm.scope/cpu.weight" 2>/dev/null; }
+weight_is() { test "$(weight)" = "$1"; } # evaluated at each try
 wait_for() { # SECONDS COMMAND...
 	local end=$((SECONDS + $1))
 	shift
@@ -55,7 +56,7 @@ check "the unit is active" systemctl is-active --quiet kvmtuned
 qemu-system-x86_64 -display none -nodefaults -m 64 -accel tcg -smp 2 \
 	-name guest=sd-vm,debug-threads=on >/dev/null 2>&1 &
 qemu=$!
-check "a nested QEMU started after it is enforced (cpu.weight 200)" wait_for 60 test "$(weight)" = 200
+check "a nested QEMU started after it is enforced (cpu.weight 200)" wait_for 60 weight_is 200
 status=$(systemctl show -p StatusText --value kvmtuned)
 echo "  STATUS: $status"
 check "systemctl shows the daemon's STATUS=" grep -q "VM(s)" <<<"$status"
