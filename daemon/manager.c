@@ -144,12 +144,40 @@ static struct discover_opts discover_opts(struct manager *m, bool qmp)
 	};
 }
 
-static bool renamed(const struct tracked_vm *t, pid_t tid)
+static struct rename *renamed(struct tracked_vm *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->n_renamed; i++)
-		if (t->renamed[i] == tid)
-			return true;
-	return false;
+		if (t->renamed[i].tid == tid)
+			return &t->renamed[i];
+	return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* How long after its rename each renamed thread was in place (debug; the benchmark reads it). */
+static void log_placed(struct tracked_vm *t)
+{
+	uint64_t now = now_ns();
+
+	FOREACH_ARRAY (r, t->renamed, t->n_renamed) {
+		char role[160] = "?";
+
+		if (!r->at_ns)
+			continue;
+		FOREACH_ARRAY (th, t->vm.threads, t->vm.n_threads)
+			if (th->tid == r->tid)
+				thread_role_format(th, role, sizeof(role));
+		log_about(LOG_DEBUG, &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
+			  "placed %s (tid %d) %.3f ms after its rename", role, (int)r->tid,
+			  (double)(now - r->at_ns) / 1e6);
+		r->at_ns = 0;
+	}
 }
 
 /*
@@ -332,9 +360,10 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 		break;
 	case PROC_EV_COMM:
 		t = find_vm(m, ev->tgid);
-		if (t && !renamed(t, ev->pid) &&
-		    GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
-			t->renamed[t->n_renamed++] = ev->pid;
+		if (t && renamed(t, ev->pid))
+			renamed(t, ev->pid)->at_ns = ev->timestamp_ns;
+		else if (t && GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
+			t->renamed[t->n_renamed++] = (struct rename){ ev->pid, ev->timestamp_ns };
 		if (t) {
 			t->dirty = true;
 			schedule_work(m);
@@ -414,6 +443,8 @@ static int on_work(sd_event_source *s, void *userdata)
 			remove_vm(m, i);
 			continue;
 		}
+		if (r >= 0)
+			log_placed(t);
 		if (r < 0)
 			log_error("enforcing %s: %s", t->vm.name, strerror(-r));
 		i++;

@@ -18,8 +18,11 @@
 
 struct tracked_vm {
 	struct vm vm;
-	char *group;	/* its VM group, once enforced */
-	pid_t *renamed; /* threads seen renaming themselves: their names are trusted */
+	char *group; /* its VM group, once enforced */
+	struct rename {
+		pid_t tid;
+		uint64_t at_ns; /* CLOCK_MONOTONIC of its rename, until the thread is placed */
+	} * renamed;		/* threads seen renaming themselves: their names are trusted */
 	size_t n_renamed, allocated_renamed;
 	bool dirty;   /* something changed: enforce again */
 	bool forked;  /* a thread appeared: look again once it had time to rename */

@@ -7,6 +7,8 @@
  * rename its cgroup and affinity were in place. Prints, then idles until killed:
  *   exec <µs>            main thread: from exec to being in a cgroup whose path has --expect
  *   vcpu <n> <µs>        thread n: from its rename to its own vcpu<n> group and CPU n % ncpus
+ * With --idle it prints "idle" and measures nothing: no polling load on the host; with
+ * --exec-only only the main thread measures.
  * A measurement that does not come within --timeout seconds prints "timeout".
  */
 
@@ -24,6 +26,8 @@ static const char *expect = "kvmtune-";
 static double timeout_s = 10;
 static int ncpus;
 static int want_cpus = 1; /* 0: measure the cgroup only (a classifier that does not pin) */
+static int idle;	  /* --idle: rename, then measure nothing (no polling load) */
+static int exec_only;	  /* --exec-only: only the main thread measures (exec -> classified) */
 static pthread_mutex_t out = PTHREAD_MUTEX_INITIALIZER;
 
 static double now_us(void)
@@ -69,6 +73,9 @@ static void *vcpu(void *arg)
 	snprintf(name, sizeof(name), "CPU %d/KVM", n);
 	snprintf(group, sizeof(group), "/vcpu%d\n", n);
 	prctl(PR_SET_NAME, name);
+	if (idle || exec_only)
+		for (;;)
+			pause();
 	t0 = now_us();
 	for (;;) {
 		t = now_us();
@@ -96,6 +103,11 @@ int main(int argc, char **argv)
 	int vcpus = 1;
 
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--idle"))
+			idle = 1;
+		else if (!strcmp(argv[i], "--exec-only"))
+			exec_only = 1;
 	for (int i = 1; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "-smp"))
 			vcpus = atoi(argv[i + 1]);
@@ -110,6 +122,12 @@ int main(int argc, char **argv)
 		pthread_t th;
 
 		pthread_create(&th, NULL, vcpu, (void *)(long)n);
+	}
+	if (idle) {
+		printf("idle\n");
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 	for (;;) {
 		t = now_us();
