@@ -75,7 +75,7 @@ struct discover_opts {
 	bool skip_managed;
 	bool qmp;		   /* ask QMP when the command line names a socket */
 	uint64_t qmp_timeout_usec; /* for the whole conversation */
-	uint64_t boot_ticks;       /* clock ticks since boot, to age threads; 0: from <proc>/uptime */
+	uint64_t boot_ticks; /* clock ticks since boot, to age threads; 0: from <proc>/uptime */
 };
 
 const char *role_source_to_string(enum role_source s);

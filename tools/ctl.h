@@ -20,9 +20,9 @@ enum {
 };
 
 struct ctl {
-	const char *config_dir; /* --config-dir, default /etc/kvmtune */
-	const char *sys_root;	/* --sys-root: a sysfs tree for tests; NULL = the host's */
-	const char *proc_root;	/* --proc-root: a procfs tree for tests; NULL = /proc */
+	const char *config_dir;	 /* --config-dir, default /etc/kvmtune */
+	const char *sys_root;	 /* --sys-root: a sysfs tree for tests; NULL = the host's */
+	const char *proc_root;	 /* --proc-root: a procfs tree for tests; NULL = /proc */
 	const char *runtime_dir; /* --runtime-dir: where kvmtuned's control socket is */
 	bool verbose;
 	struct topology topo;
