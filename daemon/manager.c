@@ -251,10 +251,10 @@ static int add_vm(struct manager *m, struct vm *vm, bool announce)
 	t = &m->vms[m->n_vms++];
 	*t = (struct tracked_vm){ .vm = *vm, .dirty = true, .has_qmp = vm->qmp_result == 0 };
 	*vm = (struct vm){};
+	/* No note here: at exec no thread has a name yet; `status` says what is unknown. */
 	if (announce)
 		log_about(LOG_INFO, &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
-			  "found: %u vCPU(s), %u identified%s%s", t->vm.vcpus_expected,
-			  t->vm.vcpus_found, t->vm.note ? "; " : "", t->vm.note ?: "");
+			  "found: %u vCPU(s)", t->vm.vcpus_expected);
 	return 0;
 }
 
@@ -335,6 +335,14 @@ static void add_candidate(struct manager *m, pid_t pid)
 	schedule_work(m);
 }
 
+static bool is_candidate(const struct manager *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->n_candidates; i++)
+		if (m->candidates[i] == pid)
+			return true;
+	return false;
+}
+
 static void on_event(const struct proc_ev *ev, void *userdata)
 {
 	struct manager *m = userdata;
@@ -360,6 +368,10 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 		break;
 	case PROC_EV_COMM:
 		t = find_vm(m, ev->tgid);
+		if (!t && is_candidate(m, ev->tgid) &&
+		    GROW_ARRAY(m->pending, m->allocated_pending, m->n_pending + 1) >= 0)
+			m->pending[m->n_pending++] =
+				(struct pending_rename){ ev->tgid, { ev->pid, ev->timestamp_ns } };
 		if (t && renamed(t, ev->pid))
 			renamed(t, ev->pid)->at_ns = ev->timestamp_ns;
 		else if (t && GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
@@ -405,6 +417,27 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * A new VM takes the renames seen before it was looked at: its names are trusted at once. Its
+ * threads are looked at again after the settle time too, for those that rename themselves
+ * later or never.
+ */
+static void adopt_pending(struct manager *m, struct tracked_vm *t)
+{
+	FOREACH_ARRAY (p, m->pending, m->n_pending)
+		if (p->tgid == t->vm.pid &&
+		    GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
+			t->renamed[t->n_renamed++] = p->rename;
+	FOREACH_ARRAY (th, t->vm.threads, t->vm.n_threads)
+		if (renamed(t, th->tid))
+			th->young = false;
+	if (t->n_renamed > 0 && discover_classify(&t->vm, NULL) < 0)
+		log_error("out of memory classifying %s", t->vm.name);
+	t->forked = true;
+	(void)sd_event_source_set_time_relative(m->settle_source, SETTLE_USEC);
+	(void)sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+}
+
 static void examine_candidates(struct manager *m)
 {
 	struct discover_opts o = discover_opts(m, true);
@@ -418,9 +451,12 @@ static void examine_candidates(struct manager *m)
 		if (add_vm(m, &vm, true) < 0) {
 			vm_done(&vm);
 			log_error("out of memory: the next rescan will find pid %d", (int)pid);
+			continue;
 		}
+		adopt_pending(m, &m->vms[m->n_vms - 1]);
 	}
 	m->n_candidates = 0;
+	m->n_pending = 0;
 }
 
 static int on_work(sd_event_source *s, void *userdata)
@@ -700,6 +736,7 @@ struct manager *manager_free(struct manager *m)
 		tracked_done(&m->vms[i]);
 	free(m->vms);
 	free(m->candidates);
+	free(m->pending);
 	sd_event_source_unref(m->events_source);
 	sd_event_source_unref(m->rescan_source);
 	sd_event_source_unref(m->work_source);

@@ -52,6 +52,13 @@ struct manager {
 	size_t n_vms, allocated_vms;
 	pid_t *candidates; /* processes to look at: exec'd, or forked by a VM (-daemonize) */
 	size_t n_candidates, allocated_candidates;
+	/* Renames of threads of candidates not looked at yet (the events of one read come
+	 * before the look): handed to the VM when it is added. */
+	struct pending_rename {
+		pid_t tgid;
+		struct rename rename;
+	} * pending;
+	size_t n_pending, allocated_pending;
 
 	bool started;	   /* the first full enforcement is done */
 	unsigned changes;  /* in the current pass */

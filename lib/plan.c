@@ -183,43 +183,64 @@ static int group_cpus(const struct builder *b, const struct vm_thread *t, struct
 	return 0;
 }
 
-/* The distinct thread groups of the VM, in thread order. */
-static int collect_groups(struct builder *b, struct group **ret, size_t *ret_n)
-{
-	struct group *g = calloc(b->vm->n_threads + 1, sizeof(*g));
-	size_t n = 0;
-
-	if (!g)
-		return -ENOMEM;
-	FOREACH_ARRAY (t, b->vm->threads, b->vm->n_threads) {
-		char name[160];
-		size_t i;
-
-		thread_group_name(t, name, sizeof(name));
-		for (i = 0; i < n && !streq(g[i].name, name); i++)
-			;
-		if (i < n)
-			continue;
-		(void)snprintf(g[n].name, sizeof(g[n].name), "%s", name);
-		if (group_cpus(b, t, &g[n]) < 0) {
-			free(g);
-			return -ENOMEM;
-		}
-		if (cpuset_is_empty(&g[n].cpus))
-			warn(b, g[n].cpus_origin,
-			     "%s: none of its CPUs is online; it keeps the CPUs it has", name);
-		n++;
-	}
-	*ret = g;
-	*ret_n = n;
-	return 0;
-}
-
 static void free_groups(struct group *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		cpuset_done(&g[i].cpus);
 	free(g);
+}
+
+/* Adds t's group to g (n of them) unless it is there. */
+static int add_group(struct builder *b, const struct vm_thread *t, struct group *g, size_t *n)
+{
+	char name[160];
+
+	thread_group_name(t, name, sizeof(name));
+	for (size_t i = 0; i < *n; i++)
+		if (streq(g[i].name, name))
+			return 0;
+	(void)snprintf(g[*n].name, sizeof(g[*n].name), "%s", name);
+	if (group_cpus(b, t, &g[*n]) < 0)
+		return -ENOMEM;
+	if (cpuset_is_empty(&g[*n].cpus))
+		warn(b, g[*n].cpus_origin,
+		     "%s: none of its CPUs is online; it keeps the CPUs it has", name);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * The thread groups of the VM: those of its threads, and those its command line announces
+ * (every cold-plugged vCPU, every iothread), made in advance so that a thread that appears
+ * later only moves in: creating cgroups is the slow part.
+ */
+static int collect_groups(struct builder *b, struct group **ret, size_t *ret_n)
+{
+	const struct qemu_cmdline *c = &b->vm->cmdline;
+	unsigned vcpus = c->tcg_single_thread ? 1 : MIN(c->vcpus, (unsigned)POLICY_VCPU_LIMIT);
+	struct group *g = calloc(b->vm->n_threads + vcpus + c->n_iothreads + 1, sizeof(*g));
+	size_t n = 0;
+	int r = 0;
+
+	if (!g)
+		return -ENOMEM;
+	FOREACH_ARRAY (t, b->vm->threads, b->vm->n_threads)
+		if (r >= 0)
+			r = add_group(b, t, g, &n);
+	for (unsigned v = 0; r >= 0 && v < vcpus; v++)
+		r = add_group(b, &(struct vm_thread){ .role = ROLE_VCPU, .vcpu = (int)v }, g, &n);
+	for (size_t i = 0; r >= 0 && i < c->n_iothreads; i++)
+		r = add_group(
+			b,
+			&(struct vm_thread){ .role = ROLE_IOTHREAD, .iothread = c->iothreads[i] },
+			g, &n);
+	if (r < 0) {
+		free_groups(g, n);
+		return r;
+	}
+	*ret = g;
+	*ret_n = n;
+	return 0;
 }
 
 /* ---- value formatting ---- */

@@ -289,3 +289,53 @@ TEST(numa_without_cpuset)
 	policy_file_free(f);
 	topology_done(&topo);
 }
+
+/* Groups the command line announces are made before their threads exist. */
+TEST(announced_groups)
+{
+	static const char text[] = "cputune: { vcpupin: [ { vcpu: 2, cpuset: \"1\" } ] }";
+	struct topology topo = {};
+	struct policy_env env = { .topo = &topo };
+	struct diag_list diags = {};
+	struct policy_file *f = NULL;
+	struct vm_thread main_thread = { .tid = 100, .role = ROLE_EMULATOR };
+	char *iothreads[] = { "disk0" };
+	struct vm vm = { .pid = 100,
+			 .name = "a",
+			 .threads = &main_thread,
+			 .n_threads = 1,
+			 .cmdline = { .vcpus = 3, .iothreads = iothreads, .n_iothreads = 1 } };
+	struct plan plan = {};
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 2, [CGROUP_CPUSET] = 2 },
+		.topo = &topo,
+		.parent = "p",
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+	};
+	const char *want[] = { "p/kvmtune-a.scope/emulator", "p/kvmtune-a.scope/vcpu0",
+			       "p/kvmtune-a.scope/vcpu1", "p/kvmtune-a.scope/vcpu2",
+			       "p/kvmtune-a.scope/iothread-disk0" };
+	bool vcpu2_pinned = false;
+
+	ASSERT_OK(cpuset_add_range(&topo.cpus, 0, 1));
+	ASSERT_OK(cpuset_add(&topo.nodes, 0));
+	ASSERT_OK(policy_parse("a.yaml", text, strlen(text), &env, &f, &diags));
+	ASSERT_OK(plan_vm(&f->docs[0], &vm, &host, &plan));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool made = false;
+
+		FOREACH_ARRAY (a, plan.actions, plan.n)
+			made = made || (a->kind == ACTION_MKDIR && streq(a->group, want[i]));
+		printf("  %s: %s\n", want[i], made ? "made" : "missing");
+		ASSERT_TRUE(made);
+	}
+	FOREACH_ARRAY (a, plan.actions, plan.n)
+		if (a->kind == ACTION_WRITE && streq(a->group, "p/kvmtune-a.scope/vcpu2") &&
+		    streq(a->file, "cpuset.cpus"))
+			vcpu2_pinned = streq(a->value, "1");
+	ASSERT_TRUE(vcpu2_pinned);
+	plan_done(&plan);
+	policy_file_free(f);
+	topology_done(&topo);
+}

@@ -128,7 +128,7 @@ def cgrulesengd_burst(tmp, binary, burst):
     conf = "/etc/cgrules.conf"
     saved = open(conf).read() if os.path.exists(conf) else None
     with open(conf, "w") as f:
-        f.write("*:%s cpu %s/\n" % (os.path.basename(binary), group))
+        f.write("*:%s cpu %s/\n" % (binary, group))  # the full path: comm is cut at 15 bytes
     d = subprocess.Popen(["cgrulesengd", "-n", "-Q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(d)
     time.sleep(1)
