@@ -463,7 +463,7 @@ static int on_work(sd_event_source *s, void *userdata)
 {
 	struct manager *m = userdata;
 
-	examine_candidates(m);
+	/* Known VMs first: a renamed vCPU should not wait while new processes are moved. */
 	for (size_t i = 0; i < m->n_vms;) {
 		struct tracked_vm *t = &m->vms[i];
 		int r = 0;
@@ -484,6 +484,19 @@ static int on_work(sd_event_source *s, void *userdata)
 		if (r < 0)
 			log_error("enforcing %s: %s", t->vm.name, strerror(-r));
 		i++;
+	}
+	if (m->n_candidates > 0) {
+		size_t known = m->n_vms;
+
+		examine_candidates(m);
+		for (size_t i = known; i < m->n_vms; i++) {
+			int r = enforce_tracked(m, &m->vms[i], false);
+
+			if (r < 0 && r != -ESRCH)
+				log_error("enforcing %s: %s", m->vms[i].vm.name, strerror(-r));
+			if (r >= 0)
+				log_placed(&m->vms[i]);
+		}
 	}
 	notify_status(m);
 	return 0;

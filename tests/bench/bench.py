@@ -127,6 +127,13 @@ def cgrulesengd_burst(tmp, binary, burst):
     os.mkdir(os.path.join(cpu_root, group))
     conf = "/etc/cgrules.conf"
     saved = open(conf).read() if os.path.exists(conf) else None
+    # cgrulesengd 2.0.2 refuses to start without these; made empty when absent, removed after
+    made = [p for p in ("/etc/cgconfig.d", "/etc/cgconfig.conf") if not os.path.exists(p)]
+    for p in made:
+        if p.endswith(".d"):
+            os.mkdir(p)
+        else:
+            open(p, "w").close()
     with open(conf, "w") as f:
         f.write("*:%s cpu %s/\n" % (binary, group))  # the full path: comm is cut at 15 bytes
     d = subprocess.Popen(["cgrulesengd", "-n", "-Q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,6 +150,8 @@ def cgrulesengd_burst(tmp, binary, burst):
     finally:
         d.send_signal(signal.SIGTERM)
         d.wait(10)
+        for p in made:
+            (os.rmdir if p.endswith(".d") else os.unlink)(p)
         if saved is None:
             os.unlink(conf)
         else:
