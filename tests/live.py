@@ -36,6 +36,25 @@ def end_processes(procs, daemon_pids=(), exe=None):
             p.wait()
 
 
+def remove_tree(path):
+    """rmdir a cgroup directory and the groups under it, deepest first (cgroup directories hold
+    only kernel files, so rmdir is all it takes once their tasks are gone). Returns the error
+    that kept path itself, or None."""
+    if not os.path.isdir(path):
+        return None
+    for root, dirs, _ in os.walk(path, topdown=False):
+        for d in dirs:
+            try:
+                os.rmdir(os.path.join(root, d))
+            except OSError:
+                pass
+    try:
+        os.rmdir(path)
+    except OSError as e:
+        return e
+    return None
+
+
 def summary():
     print()
     print("%d check(s) failed" % len(failures) if failures else "all checks passed")

@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import check, end_processes, summary  # noqa: E402
+from live import check, end_processes, remove_tree, summary  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 DAEMON = os.path.abspath(sys.argv[1])
@@ -150,18 +150,9 @@ def write(path, text):
 
 def remove_parent():
     for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"):
-        path = gpath(c)
-        if os.path.isdir(path):
-            for root, dirs, _ in os.walk(path, topdown=False):
-                for d in dirs:
-                    try:
-                        os.rmdir(os.path.join(root, d))
-                    except OSError:
-                        pass
-            try:
-                os.rmdir(path)
-            except OSError as e:
-                print("note: %s: %s" % (path, e))
+        err = remove_tree(gpath(c))
+        if err:
+            print("note: %s: %s" % (gpath(c), err))
 
 
 def main():

@@ -26,6 +26,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from live import remove_tree  # noqa: E402
+
 HZ = os.sysconf("SC_CLK_TCK")
 procs = []
 
@@ -263,18 +266,7 @@ def main():
                 p.wait()
         subprocess.run([os.path.join(build, "tools", "kvmtunectl"), "-C", cfg, "apply"], capture_output=True)
         for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", ""):
-            path = os.path.join("/sys/fs/cgroup", c, parent)
-            if os.path.isdir(path):
-                for root, dirs, _ in os.walk(path, topdown=False):
-                    for d in dirs:
-                        try:
-                            os.rmdir(os.path.join(root, d))
-                        except OSError:
-                            pass
-                try:
-                    os.rmdir(path)
-                except OSError:
-                    pass
+            remove_tree(os.path.join("/sys/fs/cgroup", c, parent))
         shutil.rmtree(tmp, ignore_errors=True)
     width = max(len(r[0]) for r in rows)
     print("%-*s  %s" % (width, "measure", "result"))
