@@ -32,7 +32,7 @@ static bool any_disk_offers_bfq(void)
 	return found;
 }
 
-void enforce_host_facts(const struct enforcer *e, struct plan_host *h)
+static void enforce_host_facts(const struct enforcer *e, struct plan_host *h)
 {
 	*h = (struct plan_host){
 		.topo = e->topo,
@@ -56,7 +56,7 @@ void enforce_host_facts(const struct enforcer *e, struct plan_host *h)
 	h->bfq = any_disk_offers_bfq();
 }
 
-struct plan_device *enforce_resolve_devices(const struct policy *p, size_t *ret_n)
+static struct plan_device *enforce_resolve_devices(const struct policy *p, size_t *ret_n)
 {
 	struct plan_device *d = calloc(p->blkiotune.n_devices + 1, sizeof(*d));
 	int sys_fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -115,16 +115,34 @@ int enforce_remove(struct enforcer *e, const char *vm_group, struct apply_stats 
 	return r < 0 ? r : run_plan(e, &plan, stats);
 }
 
+int enforce_plan(const struct enforcer *e, const struct policy *effective, const struct vm *vm,
+		 bool launching, struct plan *ret)
+{
+	_cleanup_free_ struct plan_device *devices = NULL;
+	struct plan_host host;
+	int r;
+
+	enforce_host_facts(e, &host);
+	host.launching = launching;
+	devices = enforce_resolve_devices(effective, &host.n_devices);
+	host.devices = devices;
+	r = plan_vm(effective, vm, &host, ret);
+	if (r < 0)
+		return r;
+	/* The v1 memory ordering depends on the current limits: plan again with them. */
+	read_memory_limits(e, ret->vm_group, &host);
+	plan_done(ret);
+	return plan_vm(effective, vm, &host, ret);
+}
+
 int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret)
 {
 	_cleanup_(policy_done) struct policy effective = {};
 	_cleanup_(plan_done) struct plan plan = {};
 	_cleanup_free_ struct policy_fit *fits = NULL;
-	_cleanup_free_ struct plan_device *devices = NULL;
 	struct vm_identity id = vm_identity(vm);
 	size_t n_fits = 0, errors = diags->n_errors;
-	struct plan_host host;
 	int merged = policy_set_effective(e->policies, &id, &effective, &fits, &n_fits), r;
 
 	*ret = (struct enforce_result){};
@@ -141,16 +159,7 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 		ret->rule_broken = true;
 		return 0;
 	}
-	enforce_host_facts(e, &host);
-	devices = enforce_resolve_devices(&effective, &host.n_devices);
-	host.devices = devices;
-	r = plan_vm(&effective, vm, &host, &plan);
-	if (r < 0)
-		return r;
-	/* The v1 memory ordering depends on the current limits: plan again with them. */
-	read_memory_limits(e, plan.vm_group, &host);
-	plan_done(&plan);
-	r = plan_vm(&effective, vm, &host, &plan);
+	r = enforce_plan(e, &effective, vm, false, &plan);
 	if (r >= 0)
 		r = run_plan(e, &plan, &ret->stats);
 	if (r < 0)

@@ -34,11 +34,13 @@ struct enforce_result {
 	char *vm_group;	  /* the VM's group, below the parent (caller frees) */
 };
 
-/* The planner's host facts: controllers, swap accounting, BFQ, parent, topology. */
-void enforce_host_facts(const struct enforcer *e, struct plan_host *ret);
-
-/* The block devices a policy names, resolved to their disks. Caller frees. */
-struct plan_device *enforce_resolve_devices(const struct policy *p, size_t *ret_n);
+/*
+ * Plans an effective policy for vm with the host's facts (controllers, swap accounting, BFQ,
+ * the block devices it names, the group's current memory limits). launching: for
+ * `kvmtunectl run`, whose process is not QEMU yet. Returns 0 or -errno.
+ */
+int enforce_plan(const struct enforcer *e, const struct policy *effective, const struct vm *vm,
+		 bool launching, struct plan *ret);
 
 /*
  * Enforces vm's effective policy. Rule violations of the merged policy are appended to diags.

@@ -135,10 +135,8 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	_cleanup_free_ struct policy_fit *fits = NULL;
 	_cleanup_free_ char **qemu_argv = NULL;
 	_cleanup_free_ char *binary = NULL;
-	_cleanup_free_ struct plan_device *devices = NULL;
 	const char *policy_file = NULL, *name;
 	struct apply_stats stats = {};
-	struct plan_host host;
 	struct enforcer e = {};
 	struct vm self = {};
 	struct vm_identity id;
@@ -196,11 +194,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 		return log_oom();
 	}
 	ctl_enforcer(&w, &e);
-	enforce_host_facts(&e, &host);
-	host.launching = true;
-	devices = enforce_resolve_devices(&effective, &host.n_devices);
-	host.devices = devices;
-	r = plan_vm(&effective, &self, &host, &plan);
+	r = enforce_plan(&e, &effective, &self, true, &plan);
 	if (r >= 0) {
 		struct apply_ctx ctx = {
 			.fs = &w.cgroups,
