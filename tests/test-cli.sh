@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# kvmtunectl check/show as an administrator meets them: file modes and owners (sshd-style
-# StrictModes), size and count limits, several broken files in one run, exit codes, and `show`
-# with origins. Usage: test-cli.sh KVMTUNECTL
+# kvmtunectl check/show, and run refusing a broken merged policy, as an administrator meets
+# them: file modes and owners (sshd-style StrictModes), size and count limits, several broken
+# files in one run, exit codes, and `show` with origins. Usage: test-cli.sh KVMTUNECTL
 set -euo pipefail
 
 ctl=$1
@@ -145,6 +145,23 @@ chmod 0644 "$tmp/etc/policy.d/30-swap.yaml"
 kt -C "$tmp/etc" show --match name=web-01
 expect "show: a merged policy that breaks a rule across files" 1 \
 	"30-swap.yaml:1:29: error: memtune.swap_hard_limit: 1G is below hard_limit 2G set at $tmp/etc/policy.d/20-web.yaml:4"
+
+# run refuses what apply and kvmtuned refuse: nothing is confined, nothing is started. Its own
+# parent, so that a regression could touch no one else's groups.
+parent=kvmtune-test-cli-$$
+printf 'cgroup_parent: %s\n' "$parent" >"$tmp/etc/kvmtuned.yaml"
+chmod 0644 "$tmp/etc/kvmtuned.yaml"
+kt -C "$tmp/etc" run web-01 -- /bin/sh -c "touch $tmp/started"
+expect "run: a merged policy that breaks a rule is named" 1 \
+	"30-swap.yaml:1:29: error: memtune.swap_hard_limit: 1G is below hard_limit 2G"
+expect "run: and the VM is not started" 1 "web-01: not started: its merged policy is invalid"
+left=$(find /sys/fs/cgroup -maxdepth 2 -name "$parent" -type d)
+[ ! -e "$tmp/started" ] || left="$left $tmp/started"
+rc=0 out="left: ${left:-none}" err=""
+expect "run: no group made, no command run" 0 "left: none"
+for group in $(find /sys/fs/cgroup -maxdepth 2 -name "$parent" -type d); do
+	find "$group" -depth -type d -exec rmdir {} \; # only ever ours: made by this test's run
+done
 
 echo
 if [ "$failures" -gt 0 ]; then

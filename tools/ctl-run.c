@@ -141,7 +141,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	struct vm self = {};
 	struct vm_identity id;
 	unsigned failed = 0;
-	size_t n_fits = 0;
+	size_t n_fits = 0, errors;
 	int opt, r;
 
 	optind = 1;
@@ -189,9 +189,20 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	if (self_as_vm(name, binary, &self) < 0)
 		return log_oom();
 	id = vm_identity(&self);
-	if (policy_set_effective(&w.policies, &id, &effective, &fits, &n_fits) < 0) {
+	errors = w.diags.n_errors;
+	if (policy_set_effective(&w.policies, &id, &effective, &fits, &n_fits) < 0 ||
+	    policy_check_effective(&effective, &w.diags) < 0) {
 		vm_done(&self);
 		return log_oom();
+	}
+	if (w.diags.n_errors > errors) {
+		/* The merged policy breaks a rule: apply and kvmtuned would not enforce it either.
+		 */
+		diag_list_print(&w.diags, stderr);
+		fprintf(stderr, "kvmtunectl: %s: not started: its merged policy is invalid\n",
+			name);
+		vm_done(&self);
+		return EXIT_INVALID;
 	}
 	ctl_enforcer(&w, &e);
 	r = enforce_plan(&e, &effective, &self, true, &plan);
