@@ -32,8 +32,14 @@ static bool any_disk_offers_bfq(void)
 	return found;
 }
 
-static void enforce_host_facts(const struct enforcer *e, struct plan_host *h)
+/* The host facts of this pass: read once, at the first VM that needs them. */
+static const struct plan_host *host_facts(struct enforcer *e)
 {
+	struct plan_host *h = &e->host;
+
+	if (e->have_host)
+		return h;
+	e->have_host = true;
 	*h = (struct plan_host){
 		.topo = e->topo,
 		.parent = e->settings->cgroup_parent.value,
@@ -54,6 +60,7 @@ static void enforce_host_facts(const struct enforcer *e, struct plan_host *h)
 		h->memsw = cgroup_read(fd, "", "memory.memsw.limit_in_bytes", &s) >= 0;
 	}
 	h->bfq = any_disk_offers_bfq();
+	return h;
 }
 
 static struct plan_device *enforce_resolve_devices(const struct policy *p, size_t *ret_n)
@@ -107,22 +114,18 @@ static int run_plan(struct enforcer *e, const struct plan *p, struct apply_stats
 int enforce_remove(struct enforcer *e, const char *vm_group, struct apply_stats *stats)
 {
 	_cleanup_(plan_done) struct plan plan = {};
-	struct plan_host host;
-	int r;
+	int r = plan_remove(vm_group, host_facts(e), &plan);
 
-	enforce_host_facts(e, &host);
-	r = plan_remove(vm_group, &host, &plan);
 	return r < 0 ? r : run_plan(e, &plan, stats);
 }
 
-int enforce_plan(const struct enforcer *e, const struct policy *effective, const struct vm *vm,
+int enforce_plan(struct enforcer *e, const struct policy *effective, const struct vm *vm,
 		 bool launching, struct plan *ret)
 {
 	_cleanup_free_ struct plan_device *devices = NULL;
-	struct plan_host host;
+	struct plan_host host = *host_facts(e); /* with this VM's own facts added below */
 	int r;
 
-	enforce_host_facts(e, &host);
 	host.launching = launching;
 	devices = enforce_resolve_devices(effective, &host.n_devices);
 	host.devices = devices;

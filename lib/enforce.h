@@ -21,6 +21,8 @@ struct enforcer {
 	int proc_fd;
 	bool dry_run;
 	struct apply_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
+	struct plan_host host;	      /* the host's facts for this pass, read once (host_facts) */
+	bool have_host;
 	apply_report_fn report;
 	void *userdata; /* for report */
 };
@@ -39,7 +41,7 @@ struct enforce_result {
  * the block devices it names, the group's current memory limits). launching: for
  * `kvmtunectl run`, whose process is not QEMU yet. Returns 0 or -errno.
  */
-int enforce_plan(const struct enforcer *e, const struct policy *effective, const struct vm *vm,
+int enforce_plan(struct enforcer *e, const struct policy *effective, const struct vm *vm,
 		 bool launching, struct plan *ret);
 
 /*
