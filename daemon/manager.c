@@ -36,7 +36,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	switch (o) {
 	case APPLY_DONE:
 		p->m->changes++;
-		if (a->kind == ACTION_WRITE)
+		if (a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE)
 			log_about(p->drift ? LOG_NOTICE : LOG_INFO, &about, "%s %s/%s: %s -> %s",
 				  p->drift ? "reverted" : "set", a->group, what, old ?: "?",
 				  a->value);
@@ -44,12 +44,18 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			log_about(p->drift ? LOG_NOTICE : LOG_INFO, &about,
 				  "%s %s of tid %d (was %s)", p->drift ? "reverted" : "set",
 				  a->what, (int)a->tid, old ?: "?");
+		else if (a->kind == ACTION_SCOPE)
+			log_about(LOG_INFO, &about, "put into systemd scope %s (was in %s)",
+				  a->group, old ?: "?");
+		else if (a->kind == ACTION_MACHINE)
+			log_about(LOG_INFO, &about, "registered with systemd-machined as %s",
+				  a->value);
 		else
 			log_about(LOG_DEBUG, &about, "%s %s %s", action_kind_to_string(a->kind),
 				  a->what, a->group ?: "");
 		break;
 	case APPLY_FAILED: {
-		const char *why = apply_explain(a, error);
+		const char *why = apply_explain(a, error) ?: old; /* old: the service's word */
 
 		p->m->failures++;
 		log_about(LOG_ERR, &about, "could not enforce %s (%s%s%s): %s%s%s", a->what,
@@ -73,6 +79,7 @@ static void enforcer_for(struct manager *m, struct pass *p, struct enforcer *e)
 		.topo = &m->topo,
 		.cgroups = &m->cgroups,
 		.proc_fd = m->proc_fd,
+		.bus = m->bus,
 		.report = report,
 		.userdata = p,
 	};
@@ -729,8 +736,9 @@ int manager_start(struct manager *m)
 	if (r < 0)
 		return r;
 	m->started = true;
-	log_info("started (cgroup %s): %zu VM(s), %u change(s) made",
-		 cgroup_layout_to_string(m->cgroups.layout), m->n_vms, m->last_pass_changes);
+	log_info("started (cgroup %s, backend %s): %zu VM(s), %u change(s) made",
+		 cgroup_layout_to_string(m->cgroups.layout), backend_to_string(m->backend),
+		 m->n_vms, m->last_pass_changes);
 	(void)sd_notify(0, "READY=1");
 	notify_status(m);
 	return 0;
@@ -761,6 +769,8 @@ struct manager *manager_free(struct manager *m)
 	free(m->reap);
 	safe_close(m->control_fd);
 	safe_close(m->proc_fd);
+	if (m->bus)
+		unit_bus_free(m->bus);
 	cgroup_fs_done(&m->cgroups);
 	topology_done(&m->topo);
 	policy_set_done(&m->policies);

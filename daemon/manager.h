@@ -15,6 +15,7 @@
 #include "policy-set.h"
 #include "settings.h"
 #include "topology.h"
+#include "unit-bus.h"
 
 struct tracked_vm {
 	struct vm vm;
@@ -39,6 +40,8 @@ struct manager {
 	struct topology topo;
 	struct cgroup_fs cgroups;
 	int proc_fd;
+	int backend;	      /* BACKEND_SYSTEMD or BACKEND_CGROUPFS, resolved */
+	struct unit_bus *bus; /* the systemd backend's connection */
 
 	sd_event_source *events_source, *rescan_source, *work_source, *settle_source;
 	sd_event_source *reap_source; /* retries removing the groups of ended VMs */

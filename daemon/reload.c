@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend.h"
 #include "log.h"
 #include "manager.h"
 #include "policy-load.h"
@@ -109,6 +110,30 @@ static int load_policies(struct manager *m, unsigned *bad)
 	return 0;
 }
 
+/* The backend the settings ask for, on this host; an unusable one keeps the one in force. */
+static int choose_backend(struct manager *m)
+{
+	struct unit_bus *bus = NULL;
+	_cleanup_free_ char *why = NULL;
+	int r = backend_open(&m->settings, &m->cgroups, &bus, &why);
+
+	if (r < 0) {
+		log_error("backend %s: %s%s", backend_to_string(m->settings.backend.value),
+			  why ?: strerror(-r), m->started ? "; the backend in force stays" : "");
+		return r;
+	}
+	if (m->bus)
+		unit_bus_free(m->bus);
+	m->bus = bus;
+	if ((r != m->backend || !m->started) && why)
+		log_info("backend: %s (auto: %s)", backend_to_string(r), why);
+	else if (r != m->backend || !m->started)
+		log_info("backend: %s%s", backend_to_string(r),
+			 m->settings.backend.value == BACKEND_AUTO ? " (auto)" : "");
+	m->backend = r;
+	return 0;
+}
+
 int manager_load_config(struct manager *m)
 {
 	_cleanup_(diag_list_done) struct diag_list diags = {};
@@ -128,6 +153,9 @@ int manager_load_config(struct manager *m)
 	}
 	r = load_policies(m, &bad);
 	if (r < 0)
+		return r;
+	r = choose_backend(m);
+	if (r < 0 && !m->started)
 		return r;
 	log_info("configuration: %zu policy file(s) in force, %u with errors", m->policies.n_files,
 		 bad);

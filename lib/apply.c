@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "cgroup-read.h"
@@ -172,7 +173,9 @@ void apply_overlay_done(struct apply_overlay *o)
 
 struct run {
 	const struct apply_ctx *ctx;
+	const struct plan *plan;
 	struct apply_stats *stats;
+	bool scope_started; /* this run made the VM's scope, with every unit property */
 	/* Dry run: threads that would join a cpuset group, whose affinity the kernel then sets
 	 * to that group's CPUs by itself. */
 	pid_t *cpuset_joins;
@@ -487,6 +490,165 @@ static enum apply_outcome do_migrate(struct run *run, const struct action *a, ch
 	return APPLY_DONE;
 }
 
+/* ---- the systemd backend ---- */
+
+static const char *unit_of(const char *group)
+{
+	const char *slash = strrchr(group, '/');
+
+	return slash ? slash + 1 : group;
+}
+
+static bool in_group(const char *cgroup, const char *group)
+{
+	size_t n = strlen(group);
+
+	cgroup += cgroup[0] == '/';
+	return strncmp(cgroup, group, n) == 0 && (cgroup[n] == '\0' || cgroup[n] == '/');
+}
+
+/* Every unit property of the plan: the scope starts with them all. */
+static int plan_properties(const struct plan *p, struct unit_property **ret, size_t *ret_n)
+{
+	struct unit_property *props = NULL;
+	size_t n = 0, allocated = 0;
+
+	FOREACH_ARRAY (a, p->actions, p->n)
+		for (size_t i = 0; a->kind == ACTION_UNIT_WRITE && i < a->n_props; i++) {
+			if (GROW_ARRAY(props, allocated, n + 1) < 0) {
+				free(props);
+				return -ENOMEM;
+			}
+			props[n++] = a->props[i]; /* shallow: the plan keeps owning them */
+		}
+	*ret = props;
+	*ret_n = n;
+	return 0;
+}
+
+static enum apply_outcome do_scope(struct run *run, const struct action *a, char **old, int *error)
+{
+	_cleanup_free_ struct unit_property *props = NULL;
+	_cleanup_free_ char *cgroup = NULL, *description = NULL;
+	size_t n = 0;
+	int r = proc_read_cgroup(run->ctx->proc_fd, a->pid, 0, NULL, &cgroup);
+
+	if (r < 0)
+		return is_gone(r) ? APPLY_GONE : (*error = r, APPLY_FAILED);
+	if (in_group(cgroup, a->group))
+		return APPLY_UNCHANGED;
+	*old = TAKE_PTR(cgroup);
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	if (!run->ctx->bus)
+		return (*error = -ENOTCONN, APPLY_FAILED);
+	if (plan_properties(run->plan, &props, &n) < 0 ||
+	    asprintf(&description, "kvmtune: QEMU pid %d", (int)a->pid) < 0)
+		return (*error = -ENOMEM, APPLY_FAILED);
+	free(*old);
+	*old = NULL;
+	r = unit_start_scope(run->ctx->bus, unit_of(a->group), a->value, a->pid, description, props,
+			     n, old);
+	if (r >= 0)
+		run->scope_started = true;
+	else if (r == -EEXIST) /* a scope of that name, still there: the process joins it */
+		r = unit_attach_process(run->ctx->bus, unit_of(a->group), a->pid, old);
+	if (r >= 0) {
+		r = unit_control_group(run->ctx->bus, unit_of(a->group), &cgroup, old);
+		if (r >= 0 && !in_group(cgroup, a->group)) {
+			free(*old);
+			if (asprintf(old, "systemd made it %s", cgroup) < 0)
+				*old = NULL;
+			r = -EXDEV;
+		}
+	}
+	if (r < 0) {
+		*error = r;
+		return is_gone(r) ? APPLY_GONE : APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+/* systemd writes the cgroup after answering: wait for it, briefly. */
+static int read_until_matches(int fd, const struct action *a, char **current)
+{
+	int r = -EIO;
+
+	for (int i = 0; i < 500; i++) {
+		free(*current);
+		*current = NULL;
+		r = cgroup_read(fd, a->group, a->file, current);
+		if (r >= 0 && cgroup_value_matches(a->file, *current, a->value))
+			return 0;
+		(void)nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+	}
+	return r < 0 ? r : -EIO;
+}
+
+static enum apply_outcome do_unit_write(struct run *run, const struct action *a, int fd, char **old,
+					int *error)
+{
+	_cleanup_free_ char *now = NULL;
+	int r = cgroup_read(fd, a->group, a->file, old);
+	const struct overlay_entry *e =
+		run->ctx->dry_run ? overlay_find(run->ctx->overlay, a, a->file) : NULL;
+
+	if (e || (r < 0 && run->ctx->dry_run)) {
+		/* A dry run: the scope or this value would be new. */
+		if (e && e->value && cgroup_value_matches(a->file, e->value, a->value))
+			return APPLY_UNCHANGED;
+		overlay_set(run->ctx->overlay, a, a->file, a->value);
+		return APPLY_WOULD;
+	}
+	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
+		/* Matching after this run made the scope with it: set now. */
+		return run->scope_started ? APPLY_DONE : APPLY_UNCHANGED;
+	if (run->ctx->dry_run) {
+		overlay_set(run->ctx->overlay, a, a->file, a->value);
+		return APPLY_WOULD;
+	}
+	if (!run->ctx->bus)
+		return (*error = -ENOTCONN, APPLY_FAILED);
+	free(*old);
+	*old = NULL;
+	r = unit_set_properties(run->ctx->bus, unit_of(a->group), a->props, a->n_props, old);
+	if (r >= 0) {
+		r = read_until_matches(fd, a, &now);
+		if (r < 0 && asprintf(old, "systemd took the property but %s holds '%s'", a->file,
+				      now ?: "?") < 0)
+			*old = NULL;
+	}
+	if (r < 0) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+static enum apply_outcome do_machine(struct run *run, const struct action *a, char **old,
+				     int *error)
+{
+	int r;
+
+	if (!run->ctx->bus)
+		return run->ctx->dry_run ? APPLY_WOULD : (*error = -ENOTCONN, APPLY_FAILED);
+	r = machine_of_pid(run->ctx->bus, a->pid, old);
+	if (r == -EHOSTDOWN)
+		return APPLY_UNCHANGED; /* no machined on this host: nothing to tell */
+	if (r > 0)
+		return APPLY_UNCHANGED;
+	if (run->ctx->dry_run)
+		return APPLY_WOULD;
+	r = machine_register(run->ctx->bus, a->value, a->has_uuid ? a->uuid : NULL, a->pid, old);
+	if (r == -EHOSTDOWN)
+		return APPLY_UNCHANGED;
+	if (r < 0) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
 static enum apply_outcome apply_one(struct run *run, const struct action *a, char **old, int *error)
 {
 	int version = 0, fd = -EBADF;
@@ -494,7 +656,8 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 	if (a->kind == ACTION_WARN)
 		return APPLY_WARNING;
 	if (a->kind != ACTION_AFFINITY && a->kind != ACTION_SCHEDULER &&
-	    a->kind != ACTION_MIGRATE_PAGES) {
+	    a->kind != ACTION_MIGRATE_PAGES && a->kind != ACTION_SCOPE &&
+	    a->kind != ACTION_MACHINE) {
 		fd = hierarchy(run->ctx, a->controller, &version);
 		if (fd < 0) {
 			*error = fd;
@@ -517,6 +680,12 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 		return do_rmdir(run, a, fd, error);
 	case ACTION_MIGRATE_PAGES:
 		return do_migrate(run, a, old, error);
+	case ACTION_SCOPE:
+		return do_scope(run, a, old, error);
+	case ACTION_UNIT_WRITE:
+		return do_unit_write(run, a, fd, old, error);
+	case ACTION_MACHINE:
+		return do_machine(run, a, old, error);
 	default:
 		*error = -EINVAL;
 		return APPLY_FAILED;
@@ -525,7 +694,7 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 
 int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_stats *stats)
 {
-	struct run run = { .ctx = ctx, .stats = stats };
+	struct run run = { .ctx = ctx, .plan = p, .stats = stats };
 	_cleanup_free_ bool *retry = calloc(p->n + 1, sizeof(bool));
 	size_t n_retry = 0;
 

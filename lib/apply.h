@@ -28,7 +28,8 @@ struct apply_stats {
 
 /*
  * Called for every action carried out (not for unchanged ones unless report_unchanged):
- * old is what the kernel held (may be NULL), error the -errno of a failure.
+ * old is what the kernel held (may be NULL), error the -errno of a failure. For a failure, old
+ * is instead what the refusing service said (systemd's error), or NULL.
  */
 typedef void (*apply_report_fn)(void *userdata, const struct action *a, enum apply_outcome o,
 				const char *old, int error);
@@ -51,6 +52,7 @@ struct apply_ctx {
 	bool dry_run;
 	struct apply_overlay *overlay; /* dry run: may be NULL (one plan only) */
 	bool report_unchanged;
+	struct unit_bus *bus; /* the systemd backend: scopes, unit properties, machined */
 	apply_report_fn report;
 	void *userdata;
 };

@@ -60,6 +60,12 @@ static const struct plan_host *host_facts(struct enforcer *e)
 		h->memsw = cgroup_read(fd, "", "memory.memsw.limit_in_bytes", &s) >= 0;
 	}
 	h->bfq = any_disk_offers_bfq();
+	if (e->bus && slice_path(h->parent, &e->slice_group) >= 0) {
+		/* The settings name the slice; its cgroup may be deeper ("a-b.slice"). */
+		h->systemd = true;
+		h->slice = h->parent;
+		h->parent = e->slice_group;
+	}
 	return h;
 }
 
@@ -100,6 +106,7 @@ static bool vm_still_runs(const struct enforcer *e, const struct vm *vm)
 static int run_plan(struct enforcer *e, const struct plan *p, struct apply_stats *stats)
 {
 	struct apply_ctx ctx = {
+		.bus = e->bus,
 		.fs = e->cgroups,
 		.proc_fd = e->proc_fd,
 		.dry_run = e->dry_run,
@@ -196,7 +203,7 @@ static int remove_if_stale(struct enforcer *e, const char *name, const struct vm
 
 	if (strncmp(name, "kvmtune-", 8) != 0 || vm_runs_in(vms, n_vms, name))
 		return 0;
-	if (asprintf(&group, "%s/%s", e->settings->cgroup_parent.value, name) < 0)
+	if (asprintf(&group, "%s/%s", host_facts(e)->parent, name) < 0)
 		return -ENOMEM;
 	return enforce_remove(e, group, stats);
 }
@@ -209,7 +216,7 @@ int enforce_remove_stale(struct enforcer *e, const struct vm *vms, size_t n_vms,
 
 	if (cgroup_fs_controller(e->cgroups, CGROUP_CPU, &fd, &version) < 0)
 		return 0;
-	fd = cgroup_open(fd, e->settings->cgroup_parent.value, O_RDONLY | O_DIRECTORY);
+	fd = cgroup_open(fd, host_facts(e)->parent, O_RDONLY | O_DIRECTORY);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		safe_close(fd);
 		return 0; /* no parent yet: nothing to remove */
@@ -230,4 +237,6 @@ void enforce_result_done(struct enforce_result *r)
 void enforcer_done(struct enforcer *e)
 {
 	apply_overlay_done(&e->overlay);
+	free(e->slice_group);
+	e->slice_group = NULL;
 }

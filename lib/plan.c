@@ -14,6 +14,7 @@
 
 #include "cgroup-read.h"
 #include "macro.h"
+#include "plan-unit.h"
 #include "plan.h"
 #include "size.h"
 #include "unit-name.h"
@@ -31,6 +32,9 @@ static const char *const kind_names[_ACTION_KIND_MAX] = {
 	[ACTION_RMDIR] = "rmdir",
 	[ACTION_MIGRATE_PAGES] = "migrate pages",
 	[ACTION_WARN] = "warning",
+	[ACTION_SCOPE] = "scope",
+	[ACTION_UNIT_WRITE] = "unit property",
+	[ACTION_MACHINE] = "machine",
 };
 
 const char *action_kind_to_string(enum action_kind k)
@@ -776,6 +780,56 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 	}
 }
 
+/* ---- the systemd backend ---- */
+
+/* The VM group is a scope systemd makes: the process in it first, everything else below. */
+static void plan_scope(struct builder *b, const char *vm_group)
+{
+	struct action *a = add(b, ACTION_SCOPE, CGROUP_CPU, vm_group, NULL, "VM scope");
+
+	if (!a)
+		return;
+	a->pid = b->vm->pid;
+	if (!(a->value = strdup(b->host->slice)))
+		b->r = -ENOMEM;
+}
+
+/* What systemd owns on the scope goes through it; then machined learns of the VM. */
+static void plan_unit(struct builder *b, const char *vm_group)
+{
+	struct action *a;
+	const char *uuid = b->vm->cmdline.uuid;
+
+	for (size_t i = 0, n = b->plan->n; i < n && b->r >= 0; i++) {
+		struct action *w = &b->plan->actions[i]; /* warn() may move the array */
+		int r;
+
+		if (w->kind != ACTION_WRITE || !streq(w->group, vm_group))
+			continue;
+		r = unit_properties_for(w);
+
+		if (r == -EINVAL) /* the planner wrote it: a bug, not the policy's fault */
+			warn(b, w->origin, "%s = %s: no systemd property says it", w->file,
+			     w->value);
+		else if (r < 0)
+			b->r = r;
+	}
+	if (!machine_name_is_valid(b->vm->name)) {
+		warn(b, NULL,
+		     "VM name '%s' is not a valid machine name for systemd-machined "
+		     "(letters, digits, '-', '_', '.'; at most 64): not registered",
+		     b->vm->name);
+		return;
+	}
+	a = add(b, ACTION_MACHINE, CGROUP_CPU, vm_group, NULL, "machine registration");
+	if (!a)
+		return;
+	a->pid = b->vm->pid;
+	a->has_uuid = uuid && uuid_parse16(uuid, a->uuid) >= 0;
+	if (!(a->value = strdup(b->vm->name)))
+		b->r = -ENOMEM;
+}
+
 int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
 	    struct plan *ret)
 {
@@ -786,20 +840,28 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 	size_t n = 0;
 	bool v2 = host->version[CGROUP_CPU] == 2;
 
+	if (host->systemd)
+		for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+			if (host->version[c] == 1)
+				return -EOPNOTSUPP; /* systemd's v1 rules differ: cgroupfs there */
 	if (!scope || !(p.vm_group = join(host->parent, scope)))
 		return -ENOMEM;
 	b.r = collect_groups(&b, &g, &n);
+	if (host->systemd)
+		plan_scope(&b, p.vm_group);
 	/* Groups: v2 is one hierarchy; v1 has one per controller. */
 	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0; i++) {
 		enum cgroup_controller c = vm_controllers[i];
 
 		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
 			continue;
-		plan_parents(&b, c);
-		if (v2)
-			plan_v2_subtree(&b);
-		add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
-		if (v2) {
+		if (!host->systemd) {
+			plan_parents(&b, c);
+			if (v2)
+				plan_v2_subtree(&b);
+			add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
+		}
+		if (v2 && !host->systemd) {
 			/* The process in first: then the group may become a thread root. */
 			struct action *a =
 				add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
@@ -862,6 +924,8 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		plan_threads(&b, g, n, p.vm_group, v2);
 	if (b.r >= 0)
 		plan_schedulers(&b);
+	if (b.r >= 0 && host->systemd)
+		plan_unit(&b, p.vm_group);
 	free_groups(g, n);
 	if (b.r < 0) {
 		plan_done(&p);
@@ -903,6 +967,8 @@ void plan_done(struct plan *p)
 		free(a->file);
 		free(a->value);
 		cpuset_done(&a->cpus);
+		for (size_t i = 0; i < a->n_props; i++)
+			unit_property_done(&a->props[i]);
 	}
 	free(p->actions);
 	free(p->vm_group);

@@ -17,6 +17,7 @@
 #include "discover.h"
 #include "policy.h"
 #include "topology.h"
+#include "unit-bus.h"
 
 enum action_kind {
 	ACTION_MKDIR,	       /* group exists in the hierarchy of controller */
@@ -28,8 +29,13 @@ enum action_kind {
 	ACTION_RMDIR,	       /* group is gone */
 	ACTION_MIGRATE_PAGES,  /* pid's memory is on the nodes in cpus (no cpuset controller) */
 	ACTION_WARN,	       /* cannot be enforced, and why (value) */
+	ACTION_SCOPE, /* pid is in group, systemd's scope in slice value (StartTransientUnit) */
+	ACTION_UNIT_WRITE, /* group/file holds value, set through the scope's unit props */
+	ACTION_MACHINE,	   /* machined knows pid's VM, as value (RegisterMachine) */
 	_ACTION_KIND_MAX,
 };
+
+#define ACTION_PROPERTIES_MAX 4 /* io.max: four limits of one device */
 
 struct action {
 	enum action_kind kind;
@@ -43,7 +49,11 @@ struct action {
 	int sched_policy; /* SCHED_OTHER, ... */
 	int sched_priority;
 	const struct origin *origin; /* the policy value this comes from, or NULL */
-	char what[96];		     /* for people: "vcpu0 quota", "memory hard_limit" */
+	struct unit_property props[ACTION_PROPERTIES_MAX]; /* UNIT_WRITE, and SCOPE's creation */
+	size_t n_props;
+	uint8_t uuid[16]; /* MACHINE, when has_uuid */
+	bool has_uuid;
+	char what[96]; /* for people: "vcpu0 quota", "memory hard_limit" */
 };
 
 struct plan {
@@ -64,6 +74,10 @@ struct plan_host {
 	bool memsw;			     /* v1 memory.memsw.* (swap accounting) */
 	bool launching; /* kvmtunectl run: launch-only memory policies are the launcher's job */
 	bool bfq;	/* bfq weight files exist */
+	/* The systemd backend (cgroup v2): the VM group is a delegated scope in slice, parent is
+	 * the slice's group; systemd owns the scope's own files and every ancestor. */
+	bool systemd;
+	const char *slice;
 	const struct topology *topo;
 	const char *parent; /* cgroup_parent */
 	const struct plan_device *devices;

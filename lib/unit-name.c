@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "unit-name.h"
 
 char *unit_name_escape(const char *s)
@@ -33,4 +35,31 @@ char *vm_scope_name(const char *vm_name)
 		r = NULL;
 	free(escaped);
 	return r;
+}
+
+int slice_path(const char *slice, char **ret)
+{
+	size_t n = strlen(slice), len;
+	char *p, *t;
+
+	if (n <= 6 || strcmp(slice + n - 6, ".slice") != 0 || strchr(slice, '/'))
+		return -EINVAL;
+	if (streq(slice, "-.slice"))
+		return (*ret = strdup("")) ? 0 : -ENOMEM;
+	len = n - 6;
+	if (slice[0] == '-' || slice[len - 1] == '-')
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!(isalnum((unsigned char)slice[i]) || strchr(":_.\\-", slice[i])) ||
+		    (slice[i] == '-' && slice[i + 1] == '-'))
+			return -EINVAL;
+	/* Each '-' starts a parent: "a-b-c" lives in a.slice/a-b.slice/a-b-c.slice. */
+	p = t = malloc(n * n + 1);
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i <= len; i++)
+		if (i == len || slice[i] == '-')
+			t += sprintf(t, "%s%.*s.slice", t == p ? "" : "/", (int)i, slice);
+	*ret = p;
+	return 0;
 }

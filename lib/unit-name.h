@@ -12,3 +12,10 @@ char *vm_scope_name(const char *vm_name);
 
 /* The escaping alone. Caller frees; NULL on OOM. */
 char *unit_name_escape(const char *s);
+
+/*
+ * Where systemd puts a slice unit's cgroup, below the root: "machine.slice" ->
+ * "machine.slice", "a-b.slice" -> "a.slice/a-b.slice", "-.slice" -> "". Returns 0, -EINVAL
+ * when slice is not a slice unit's name, -ENOMEM.
+ */
+int slice_path(const char *slice, char **ret);

@@ -7,6 +7,7 @@
  */
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 
 #include "fileio.h"
@@ -83,6 +84,31 @@ static void format_action(struct strbuf *b, const struct action *a)
 		break;
 	case ACTION_WARN:
 		(void)strbuf_printf(b, ": %s", a->value);
+		break;
+	case ACTION_SCOPE:
+		(void)strbuf_printf(b, " %d -> %s in %s", (int)a->pid, a->group, a->value);
+		break;
+	case ACTION_UNIT_WRITE:
+		(void)strbuf_printf(b, " %s/%s = %s:", a->group, a->file, a->value);
+		for (size_t i = 0; i < a->n_props; i++) {
+			const struct unit_property *p = &a->props[i];
+			char *set = cpuset_format(&p->cpus);
+
+			(void)strbuf_printf(b, " %s=", p->name);
+			if (p->type == UNIT_PROPERTY_CPUS)
+				(void)strbuf_printf(b, "%s", set);
+			else if (p->type == UNIT_PROPERTY_DEVICE)
+				(void)strbuf_printf(b, "%s ", p->device);
+			if (p->type != UNIT_PROPERTY_CPUS && p->value == UNIT_INFINITY)
+				(void)strbuf_printf(b, "infinity");
+			else if (p->type != UNIT_PROPERTY_CPUS)
+				(void)strbuf_printf(b, "%" PRIu64, p->value);
+			free(set);
+		}
+		break;
+	case ACTION_MACHINE:
+		(void)strbuf_printf(b, " %d as %s%s", (int)a->pid, a->value,
+				    a->has_uuid ? " with uuid" : "");
 		break;
 	default:
 		break;
@@ -185,6 +211,42 @@ TEST(v2_unified)
 	};
 
 	check_plan("v2-unified.plan", &host);
+}
+
+/* The systemd backend: the scope first, systemd's files as unit properties, bfq weights. */
+TEST(v2_systemd)
+{
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 2,
+			     [CGROUP_CPUACCT] = 2,
+			     [CGROUP_CPUSET] = 2,
+			     [CGROUP_MEMORY] = 2,
+			     [CGROUP_IO] = 2,
+			     [CGROUP_PIDS] = 2 },
+		.bfq = true,
+		.systemd = true,
+		.slice = "machine.slice",
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+	};
+
+	check_plan("v2-systemd.plan", &host);
+}
+
+/* systemd 252 keeps its own rules on v1: the planner refuses rather than half-own files. */
+TEST(systemd_needs_v2)
+{
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 1, [CGROUP_MEMORY] = 2 },
+		.systemd = true,
+		.slice = "machine.slice",
+		.parent = "machine.slice",
+	};
+	struct vm vm = test_vm();
+	struct policy p = {};
+	struct plan plan = {};
+
+	ASSERT_ERROR(plan_vm(&p, &vm, &host, &plan), EOPNOTSUPP);
 }
 
 /* The systemd conversions of spec §4: shares ↔ weight, blkio weight → io.weight. */

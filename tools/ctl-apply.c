@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "apply.h"
@@ -33,6 +34,25 @@ static void print_path(const struct cgroup_fs *fs, const struct action *a, FILE 
 		a->file ? "/" : "", a->file ?: "");
 }
 
+/* "CPUWeight=200", as `systemctl show` has it. */
+static void print_property(const struct unit_property *p, const char *sep, FILE *f)
+{
+	_cleanup_free_ char *cpus = NULL;
+
+	fprintf(f, "%s%s=", sep, p->name);
+	if (p->type == UNIT_PROPERTY_CPUS) {
+		cpus = cpuset_format(&p->cpus);
+		fputs(cpus ?: "?", f);
+		return;
+	}
+	if (p->type == UNIT_PROPERTY_DEVICE)
+		fprintf(f, "%s ", p->device);
+	if (p->value == UNIT_INFINITY)
+		fputs("infinity", f);
+	else
+		fprintf(f, "%" PRIu64, p->value);
+}
+
 static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
 		   int error)
 {
@@ -56,10 +76,25 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		fprintf(f, "  %s%s ", verb, action_kind_to_string(a->kind));
 	switch (a->kind) {
 	case ACTION_WRITE:
+	case ACTION_UNIT_WRITE:
 		print_path(r->fs, a, f);
 		fprintf(f, " = %s", a->value);
-		if (old)
+		for (size_t i = 0; i < a->n_props; i++)
+			print_property(&a->props[i], i == 0 ? " (" : ", ", f);
+		if (a->n_props)
+			fputc(')', f);
+		if (old && o != APPLY_FAILED)
 			fprintf(f, " (was %s)", *old ? old : "empty");
+		break;
+	case ACTION_SCOPE:
+		fprintf(f, "pid %d -> systemd scope ", (int)a->pid);
+		print_path(r->fs, a, f);
+		fprintf(f, " in %s", a->value);
+		if (old && o != APPLY_FAILED)
+			fprintf(f, " (was in %s)", old);
+		break;
+	case ACTION_MACHINE:
+		fprintf(f, "pid %d -> systemd-machined machine %s", (int)a->pid, a->value);
 		break;
 	case ACTION_MKDIR:
 	case ACTION_RMDIR:
@@ -94,7 +129,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	if (a->origin)
 		fprintf(f, "  [%s:%u]", a->origin->file, a->origin->line);
 	if (o == APPLY_FAILED) {
-		const char *why = apply_explain(a, error);
+		const char *why = apply_explain(a, error) ?: old; /* old: the service's word */
 
 		fprintf(f, ": %s%s%s", strerror(-error), why ? ": " : "", why ?: "");
 	}
@@ -153,6 +188,8 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 	}
 	if (r == EXIT_OK)
 		r = ctl_select_vms(&w, argv + optind, (size_t)(argc - optind), &vms, &n);
+	if (r == EXIT_OK)
+		r = ctl_world_backend(&w);
 	if (r != EXIT_OK)
 		return r;
 	ctl_enforcer(&w, &e);

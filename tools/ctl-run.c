@@ -80,7 +80,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	if (o == APPLY_WARNING)
 		fprintf(stderr, "kvmtunectl: warning: %s\n", a->value);
 	if (o == APPLY_FAILED) {
-		const char *why = apply_explain(a, error);
+		const char *why = apply_explain(a, error) ?: old; /* old: the service's word */
 
 		(*failed)++;
 		fprintf(stderr, "kvmtunectl: could not set up %s (%s%s%s): %s%s%s\n", a->what,
@@ -174,6 +174,8 @@ int verb_run(struct ctl *c, int argc, char **argv)
 		return EXIT_USAGE;
 
 	r = ctl_world_load(c, &w);
+	if (r == EXIT_OK)
+		r = ctl_world_backend(&w);
 	if (r != EXIT_OK)
 		return r;
 	if (policy_file) {
@@ -210,6 +212,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 		struct apply_ctx ctx = {
 			.fs = &w.cgroups,
 			.proc_fd = w.proc_fd,
+			.bus = w.bus,
 			.report = report,
 			.userdata = &failed,
 		};

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "backend.h"
 #include "ctl.h"
 #include "enforce.h"
 
@@ -62,6 +63,22 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	return EXIT_OK;
 }
 
+int ctl_world_backend(struct ctl_world *w)
+{
+	_cleanup_free_ char *why = NULL;
+	int r = backend_open(&w->settings, &w->cgroups, &w->bus, &why);
+
+	if (r == -ENOMEM)
+		return log_oom();
+	if (r < 0) {
+		fprintf(stderr, "kvmtunectl: backend systemd (kvmtuned.yaml): %s\n",
+			why ?: strerror(-r));
+		return EXIT_INVALID;
+	}
+	w->backend = r;
+	return EXIT_OK;
+}
+
 void ctl_world_done(struct ctl_world *w)
 {
 	settings_done(&w->settings);
@@ -70,6 +87,8 @@ void ctl_world_done(struct ctl_world *w)
 	vms_free(w->vms, w->n_vms);
 	safe_close(w->proc_fd);
 	cgroup_fs_done(&w->cgroups);
+	if (w->bus)
+		unit_bus_free(w->bus);
 	*w = (struct ctl_world){ .proc_fd = -EBADF };
 }
 
@@ -123,4 +142,5 @@ void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
 	e->topo = w->topo;
 	e->cgroups = &w->cgroups;
 	e->proc_fd = w->proc_fd;
+	e->bus = w->bus;
 }

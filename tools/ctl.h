@@ -47,8 +47,12 @@ struct ctl_world {
 	int proc_fd;
 	struct cgroup_fs cgroups;
 	const struct topology *topo; /* the ctl's */
+	int backend;		     /* ctl_world_backend: BACKEND_SYSTEMD or BACKEND_CGROUPFS */
+	struct unit_bus *bus;	     /* the systemd backend's connection */
 };
 int ctl_world_load(struct ctl *c, struct ctl_world *w);
+/* Resolves the settings' backend for writing (apply, run); errors printed. An EXIT_ code. */
+int ctl_world_backend(struct ctl_world *w);
 void ctl_world_done(struct ctl_world *w);
 
 /* The VMs the arguments name (name, pid or uuid); all when none. EXIT_NO_VM when one is unknown. */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Which backend writes a host's VM groups (spec §5 `backend`). systemd: every VM group is a
+ * delegated transient scope, its own values unit properties; it needs systemd as PID 1 whose
+ * bus answers, the unified cgroup hierarchy (systemd 252 maps v1 weights its own way and
+ * never manages v1 cpusets), and a slice as cgroup_parent. cgroupfs: kvmtune writes it all.
+ */
+
+#include "cgroup-fs.h"
+#include "settings.h"
+#include "unit-bus.h"
+
+/*
+ * Resolves s->backend on this host. Returns BACKEND_SYSTEMD (with *ret_bus connected) or
+ * BACKEND_CGROUPFS (*ret_bus NULL); with auto, *ret_why says why systemd was not chosen. When
+ * systemd was asked for and cannot be had: -errno, with *ret_why. Caller frees *ret_why.
+ */
+int backend_open(const struct settings *s, const struct cgroup_fs *fs, struct unit_bus **ret_bus,
+		 char **ret_why);

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "plan-unit.h"
+
+#define USEC_PER_SEC	       UINT64_C(1000000)
+#define SYSTEMD_DEFAULT_PERIOD UINT64_C(100000)
+
+/* systemd: w <= 100 gives bfq = w; above, bfq = 100 + (w - 100) * 900 / 9900. */
+uint64_t unit_io_weight_for_bfq(uint64_t bfq)
+{
+	return bfq <= 100 ? bfq : 100 + (bfq - 100) * 11;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	if (streq(s, "max")) {
+		*ret = UNIT_INFINITY;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static struct unit_property *prop(struct action *a, const char *name, enum unit_property_type t,
+				  uint64_t value)
+{
+	struct unit_property *p = &a->props[a->n_props++];
+
+	*p = (struct unit_property){ .name = name, .type = t, .value = value };
+	return p;
+}
+
+static int device_prop(struct action *a, const char *name, unsigned maj, unsigned min,
+		       uint64_t value)
+{
+	struct unit_property *p = prop(a, name, UNIT_PROPERTY_DEVICE, value);
+
+	/* systemd resolves it with stat(): the udev link names the very device we resolved. */
+	return asprintf(&p->device, "/dev/block/%u:%u", maj, min) < 0 ? -ENOMEM : 0;
+}
+
+/* "QUOTA PERIOD" or "max PERIOD" -> CPUQuotaPerSecUSec, CPUQuotaPeriodUSec. */
+static int cpu_max(struct action *a)
+{
+	char quota[32];
+	uint64_t q, period;
+
+	if (sscanf(a->value, "%31s %" SCNu64, quota, &period) != 2 || period == 0)
+		return -EINVAL;
+	if (streq(quota, "max")) {
+		/* systemd writes its default period with no quota, whatever the unit says. */
+		free(a->value);
+		if (asprintf(&a->value, "max %" PRIu64, SYSTEMD_DEFAULT_PERIOD) < 0)
+			return -ENOMEM;
+		prop(a, "CPUQuotaPerSecUSec", UNIT_PROPERTY_U64, UNIT_INFINITY);
+		prop(a, "CPUQuotaPeriodUSec", UNIT_PROPERTY_U64, UNIT_INFINITY);
+		return 1;
+	}
+	if (parse_u64(quota, &q) < 0 || q == 0 || q == UNIT_INFINITY)
+		return -EINVAL;
+	/* systemd writes floor(per_sec * period / 1s): rounding per_sec up gives q back. */
+	prop(a, "CPUQuotaPerSecUSec", UNIT_PROPERTY_U64, (q * USEC_PER_SEC + period - 1) / period);
+	prop(a, "CPUQuotaPeriodUSec", UNIT_PROPERTY_U64, period);
+	return 1;
+}
+
+static int cpus(struct action *a, const char *name)
+{
+	struct unit_property *p = prop(a, name, UNIT_PROPERTY_CPUS, 0);
+	struct cpuset_error err;
+
+	return cpuset_parse(a->value, 1024, &p->cpus, &err) < 0 ? -EINVAL : 1;
+}
+
+/* io.weight / io.bfq.weight: "default W" or "MAJ:MIN W". */
+static int io_weight(struct action *a, bool bfq)
+{
+	unsigned maj, min;
+	uint64_t w;
+
+	if (sscanf(a->value, "default %" SCNu64, &w) == 1) {
+		prop(a, "IOWeight", UNIT_PROPERTY_U64, bfq ? unit_io_weight_for_bfq(w) : w);
+		return 1;
+	}
+	if (sscanf(a->value, "%u:%u %" SCNu64, &maj, &min, &w) == 3)
+		return device_prop(a, "IODeviceWeight", maj, min,
+				   bfq ? unit_io_weight_for_bfq(w) : w) < 0
+			       ? -ENOMEM
+			       : 1;
+	return -EINVAL;
+}
+
+/* "MAJ:MIN rbps=R wbps=W riops=RI wiops=WI", each a number or max. */
+static int io_max(struct action *a)
+{
+	static const char *const names[] = { "IOReadBandwidthMax", "IOWriteBandwidthMax",
+					     "IOReadIOPSMax", "IOWriteIOPSMax" };
+	char v[4][32];
+	unsigned maj, min;
+
+	if (sscanf(a->value, "%u:%u rbps=%31s wbps=%31s riops=%31s wiops=%31s", &maj, &min, v[0],
+		   v[1], v[2], v[3]) != 6)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		uint64_t n;
+
+		if (parse_u64(v[i], &n) < 0)
+			return -EINVAL;
+		if (device_prop(a, names[i], maj, min, n) < 0)
+			return -ENOMEM;
+	}
+	return 1;
+}
+
+int unit_properties_for(struct action *a)
+{
+	static const struct {
+		const char *file, *property;
+	} plain[] = {
+		{ "cpu.weight", "CPUWeight" },		{ "memory.max", "MemoryMax" },
+		{ "memory.low", "MemoryLow" },		{ "memory.min", "MemoryMin" },
+		{ "memory.swap.max", "MemorySwapMax" },
+	};
+	int r = 0;
+
+	if (a->kind != ACTION_WRITE || !a->file)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (streq(a->file, plain[i].file)) {
+			uint64_t n;
+
+			if (parse_u64(a->value, &n) < 0)
+				return -EINVAL;
+			prop(a, plain[i].property, UNIT_PROPERTY_U64, n);
+			a->kind = ACTION_UNIT_WRITE;
+			return 1;
+		}
+	if (streq(a->file, "cpu.max"))
+		r = cpu_max(a);
+	else if (streq(a->file, "cpuset.cpus"))
+		r = cpus(a, "AllowedCPUs");
+	else if (streq(a->file, "cpuset.mems"))
+		r = cpus(a, "AllowedMemoryNodes");
+	else if (streq(a->file, "io.weight") || streq(a->file, "io.bfq.weight"))
+		r = io_weight(a, streq(a->file, "io.bfq.weight"));
+	else if (streq(a->file, "io.max"))
+		r = io_max(a);
+	if (r > 0)
+		a->kind = ACTION_UNIT_WRITE;
+	return r;
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+int uuid_parse16(const char *s, uint8_t ret[static 16])
+{
+	size_t n = 0;
+
+	for (const char *c = s; *c; c += 2) {
+		int hi, lo;
+
+		if (*c == '-' && (n == 4 || n == 6 || n == 8 || n == 10))
+			c++;
+		hi = hex_digit(c[0]);
+		lo = hi < 0 ? -1 : hex_digit(c[1]);
+		if (n == 16 || lo < 0)
+			return -EINVAL;
+		ret[n++] = (uint8_t)(hi << 4 | lo);
+	}
+	return n == 16 ? 0 : -EINVAL;
+}
