@@ -36,7 +36,10 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	switch (o) {
 	case APPLY_DONE:
 		p->m->changes++;
-		if (a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE)
+		if (a->kind == ACTION_UNIT_WRITE && !old)
+			log_about(LOG_INFO, &about, "set %s/%s: %s (with the new scope)", a->group,
+				  what, a->value);
+		else if (a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE)
 			log_about(p->drift ? LOG_NOTICE : LOG_INFO, &about, "%s %s/%s: %s -> %s",
 				  p->drift ? "reverted" : "set", a->group, what, old ?: "?",
 				  a->value);

@@ -507,7 +507,12 @@ static bool in_group(const char *cgroup, const char *group)
 	return strncmp(cgroup, group, n) == 0 && (cgroup[n] == '\0' || cgroup[n] == '/');
 }
 
-/* Every unit property of the plan: the scope starts with them all. */
+/*
+ * The unit properties the scope starts with: all but AllowedMemoryNodes. The kernel (cgroup v2,
+ * 6.1 measured) migrates a process's memory when the cpuset.mems of its group changes, not
+ * when the process joins a group whose cpuset.mems is set already: systemd sets the nodes
+ * once the process is in, through the UNIT_WRITE that follows.
+ */
 static int plan_properties(const struct plan *p, struct unit_property **ret, size_t *ret_n)
 {
 	struct unit_property *props = NULL;
@@ -515,6 +520,8 @@ static int plan_properties(const struct plan *p, struct unit_property **ret, siz
 
 	FOREACH_ARRAY (a, p->actions, p->n)
 		for (size_t i = 0; a->kind == ACTION_UNIT_WRITE && i < a->n_props; i++) {
+			if (streq(a->props[i].name, "AllowedMemoryNodes"))
+				continue;
 			if (GROW_ARRAY(props, allocated, n + 1) < 0) {
 				free(props);
 				return -ENOMEM;
@@ -588,7 +595,7 @@ static int read_until_matches(int fd, const struct action *a, char **current)
 static enum apply_outcome do_unit_write(struct run *run, const struct action *a, int fd, char **old,
 					int *error)
 {
-	_cleanup_free_ char *now = NULL;
+	_cleanup_free_ char *now = NULL, *detail = NULL;
 	int r = cgroup_read(fd, a->group, a->file, old);
 	const struct overlay_entry *e =
 		run->ctx->dry_run ? overlay_find(run->ctx->overlay, a, a->file) : NULL;
@@ -600,25 +607,31 @@ static enum apply_outcome do_unit_write(struct run *run, const struct action *a,
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
 	}
+	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value) && run->scope_started) {
+		/* Set now, by the scope this run made with it. */
+		free(*old);
+		*old = NULL;
+		return APPLY_DONE;
+	}
 	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
-		/* Matching after this run made the scope with it: set now. */
-		return run->scope_started ? APPLY_DONE : APPLY_UNCHANGED;
+		return APPLY_UNCHANGED;
 	if (run->ctx->dry_run) {
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
 	}
 	if (!run->ctx->bus)
 		return (*error = -ENOTCONN, APPLY_FAILED);
-	free(*old);
-	*old = NULL;
-	r = unit_set_properties(run->ctx->bus, unit_of(a->group), a->props, a->n_props, old);
+	r = unit_set_properties(run->ctx->bus, unit_of(a->group), a->props, a->n_props, &detail);
 	if (r >= 0) {
 		r = read_until_matches(fd, a, &now);
-		if (r < 0 && asprintf(old, "systemd took the property but %s holds '%s'", a->file,
-				      now ?: "?") < 0)
-			*old = NULL;
+		if (r < 0 && asprintf(&detail, "systemd took the property but %s holds '%s'",
+				      a->file, now ?: "?") < 0)
+			detail = NULL;
 	}
 	if (r < 0) {
+		/* For a failure, old says why. */
+		free(*old);
+		*old = TAKE_PTR(detail);
 		*error = r;
 		return APPLY_FAILED;
 	}

@@ -32,9 +32,9 @@ static const char *const kind_names[_ACTION_KIND_MAX] = {
 	[ACTION_RMDIR] = "rmdir",
 	[ACTION_MIGRATE_PAGES] = "migrate pages",
 	[ACTION_WARN] = "warning",
-	[ACTION_SCOPE] = "scope",
-	[ACTION_UNIT_WRITE] = "unit property",
-	[ACTION_MACHINE] = "machine",
+	[ACTION_SCOPE] = "start scope",
+	[ACTION_UNIT_WRITE] = "set property",
+	[ACTION_MACHINE] = "register machine",
 };
 
 const char *action_kind_to_string(enum action_kind k)

@@ -1,9 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What the live tests (real QEMU, real cgroups) share: checks that tally, and ending the
-processes a test started, by pid only."""
+"""What the live tests (real QEMU, real cgroups) share: checks that tally, ending the processes
+a test started (by pid only), and the backend under test (KVMTUNE_TEST_BACKEND: cgroupfs, the
+default, or systemd) with a cgroup parent the test owns."""
 import os
+import random
 import signal
 import subprocess
+
+BACKEND = os.environ.get("KVMTUNE_TEST_BACKEND", "cgroupfs")
+SYSTEMD = BACKEND == "systemd"
 
 failures = []
 
@@ -53,6 +58,32 @@ def remove_tree(path):
     except OSError as e:
         return e
     return None
+
+
+def test_parent():
+    """A parent of this test's own: a plain group for cgroupfs; for systemd a slice without '-',
+    so that its group is its name."""
+    n = random.randrange(10 ** 6)
+    return "kvmtunetest%06d.slice" % n if SYSTEMD else "kvmtune-test-%06d" % n
+
+
+def backend_unavailable():
+    """Why the backend under test cannot run here, or None."""
+    if SYSTEMD and open("/proc/1/comm").read().strip() != "systemd":
+        return "skipped: KVMTUNE_TEST_BACKEND=systemd needs systemd as PID 1 (the tests/vm guest)"
+    if SYSTEMD and not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "skipped: the systemd backend needs the unified cgroup hierarchy"
+    return None
+
+
+def settings_yaml(parent, extra=""):
+    return "backend: %s\ncgroup_parent: %s\n%s" % (BACKEND, parent, extra)
+
+
+def stop_parent(parent):
+    """systemd: the test's slice is a unit; stopping it removes its group."""
+    if SYSTEMD:
+        subprocess.run(["systemctl", "stop", parent], capture_output=True)
 
 
 def summary():

@@ -12,7 +12,6 @@ processes.
 """
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -24,16 +23,14 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import check, end_processes, summary  # noqa: E402
+from live import SYSTEMD, backend_unavailable, check, end_processes, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 CTL = os.path.abspath(sys.argv[1])
 CG = "/sys/fs/cgroup"
 V2 = os.path.exists(CG + "/cgroup.controllers")
-PARENT = "kvmtune-test-%06d" % random.randrange(10 ** 6)
+PARENT = test_parent()
 procs = []
-
-
 
 
 def ctl(cfg, *args):
@@ -109,6 +106,7 @@ def parent_exists():
 
 
 def remove_parent():
+    stop_parent(PARENT)
     for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"):
         try:
             os.rmdir(group_path(c))
@@ -146,6 +144,24 @@ blkiotune:
 numatune:
   memory: { mode: strict, nodeset: "0" }
 """
+# v2 only: v1 has no memory.min, and this host's v1 blkio has no BFQ to take a weight.
+POLICY_V2 = """\
+  min_guarantee: 256M
+"""
+
+
+def policy_text(text):
+    if V2:
+        text = text.replace("  swap_hard_limit: 2G\n", "  swap_hard_limit: 2G\n" + POLICY_V2)
+        text = text.replace("blkiotune:\n", "blkiotune:\n  weight: 500\n")
+    return text
+
+
+def io_weight_file(s):
+    """bfq's weight when the kernel offers it (io.bfq.weight = W), else io.weight (W / 5)."""
+    if os.path.exists(group_path("io", s, "io.bfq.weight")):
+        return ("io", s, "io.bfq.weight", "default 500")
+    return ("io", s, "io.weight", "default 100")
 
 
 def expected_files(name):
@@ -159,7 +175,8 @@ def expected_files(name):
                 ("cpuset", s + "/emulator", "cpuset.cpus", "0"), ("cpuset", s + "/iothread-io1", "cpuset.cpus", "1"),
                 ("cpuset", s, "cpuset.mems", "0"),
                 ("memory", s, "memory.max", str(1 << 30)), ("memory", s, "memory.low", str(768 << 20)),
-                ("memory", s, "memory.swap.max", str(1 << 30)),
+                ("memory", s, "memory.swap.max", str(1 << 30)), ("memory", s, "memory.min", str(256 << 20)),
+                ("io", s, "io.max", "254:0 rbps=104857600 wbps=max riops=max wiops=1000"), io_weight_file(s),
                 ("cpu", s + "/vcpu0", "cgroup.type", "threaded")]
     return [("cpu", s, "cpu.shares", "2048"), ("cpu", s, "cpu.cfs_quota_us", "150000"),
             ("cpu", s + "/vcpu0", "cpu.cfs_quota_us", "50000"), ("cpu", s + "/vcpu1", "cpu.cfs_period_us", "100000"),
@@ -190,12 +207,61 @@ def check_vm(name, p):
     check("%s: vCPU 0 is SCHED_OTHER" % name, sched_policy(pid, tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 0/")][0])) == 0)
 
 
+def systemctl(*args):
+    return subprocess.run(["systemctl"] + list(args), capture_output=True, text=True).stdout.strip()
+
+
+def check_systemd(cfg, vms):
+    """The systemd backend: each VM a delegated scope systemd knows, registered with machined,
+    whose values survive systemd re-applying its own (daemon-reload, set-property nearby)."""
+    for name in vms:
+        unit = scope(name)
+        check("%s: %s is an active unit" % (name, unit), systemctl("is-active", unit) == "active",
+              systemctl("status", unit))
+        props = dict(line.split("=", 1) for line in systemctl("show", "-p", "Delegate", "-p", "Slice", unit).split("\n"))
+        check("%s: delegated, in %s" % (name, PARENT), props == {"Slice": PARENT, "Delegate": "yes"}, props)
+        cgls = subprocess.run(["systemd-cgls", "--no-pager", "/" + PARENT], capture_output=True, text=True).stdout
+        check("%s: systemd-cgls shows the scope" % name, unit in cgls, cgls)
+    machines = subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True, text=True)
+    if machines.returncode == 0:
+        for name in vms:
+            check("%s: machinectl list shows it" % name, re.search(r"^%s\s+vm\s+kvmtune" % name, machines.stdout, re.M),
+                  machines.stdout)
+    else:
+        print("skipped: machinectl: %s" % machines.stderr.strip())
+    subprocess.run(["systemctl", "daemon-reload"], check=True)
+    sibling = subprocess.Popen(["systemd-run", "--scope", "--quiet", "--slice=" + PARENT, "sleep", "60"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(sibling)
+    deadline = time.monotonic() + 10
+    units = ""
+    while time.monotonic() < deadline:
+        units = systemctl("list-units", "--no-legend", "--plain", "run-*.scope")
+        if units:
+            break
+        time.sleep(0.1)
+    if units:
+        subprocess.run(["systemctl", "set-property", "--runtime", units.split()[0], "CPUWeight=50",
+                        "MemoryMax=100M"], check=True)
+    check("a sibling scope got its own set-property", bool(units), "systemd-run --scope did not start")
+    for name, p in vms.items():
+        check_vm(name, p)
+    r = ctl(cfg, "apply", "--dry-run")
+    check("after daemon-reload and a sibling's set-property nothing differs (%s)" % changed(r.stdout),
+          r.returncode == 0 and all(n == 0 for n in changed(r.stdout)), r.stdout)
+    sibling.send_signal(signal.SIGTERM)
+    sibling.wait(10)
+
+
 def main():
     if os.geteuid() != 0:
         print("skipped: needs root (creates cgroups)")
         return 77
     if not os.access(QEMU, os.X_OK):
         print("skipped: %s is not installed" % QEMU)
+        return 77
+    if backend_unavailable():
+        print(backend_unavailable())
         return 77
     if not os.path.exists("/dev/vda"):
         print("skipped: the throttle part of this test names /dev/vda, which this host lacks")
@@ -205,13 +271,14 @@ def main():
     cfg = os.path.join(tmp, "etc")
     os.makedirs(os.path.join(cfg, "policy.d"))
     with open(os.path.join(cfg, "kvmtuned.yaml"), "w") as f:
-        f.write("cgroup_parent: %s\n" % PARENT)
+        f.write(settings_yaml(PARENT))
     pol = os.path.join(cfg, "policy.d", "10-apl.yaml")
     with open(pol, "w") as f:
-        f.write(POLICY)
+        f.write(policy_text(POLICY))
     os.chmod(os.path.join(cfg, "kvmtuned.yaml"), 0o644)
     os.chmod(pol, 0o644)
-    print("cgroup %s, parent %s" % ("v2" if V2 else "v1/hybrid", PARENT))
+    print("cgroup %s, parent %s, backend %s" % ("v2" if V2 else "v1/hybrid", PARENT,
+                                                "systemd" if SYSTEMD else "cgroupfs"))
     try:
         vms = {}
         for name, accel in (("apl-kvm", "kvm"), ("apl-tcg", "tcg")):
@@ -241,6 +308,8 @@ def main():
         r = ctl(cfg, "apply")
         check("a second apply changes nothing (%s)" % changed(r.stdout), r.returncode == 0 and changed(r.stdout) and
               all(n == 0 for n in changed(r.stdout)), r.stdout)
+        if SYSTEMD:
+            check_systemd(cfg, vms)
 
         # Drift: taskset on vCPU 1 (allowed 0-1) is undone by the next apply.
         name, p = next(iter(vms.items()))
@@ -254,12 +323,13 @@ def main():
 
         # A policy edit, seen first in --dry-run with the old value, then applied.
         with open(pol, "w") as f:
-            f.write(POLICY.replace("shares: 2048", "shares: 4096"))
+            f.write(policy_text(POLICY).replace("shares: 2048", "shares: 4096"))
         r = ctl(cfg, "apply", "--dry-run", name)
         weight_file = "cpu.weight" if V2 else "cpu.shares"
         old, new = ("200", "400") if V2 else ("2048", "4096")
         check("--dry-run shows the new weight and the old one",
-              re.search(r"would write \S+%s = %s \(was %s\)" % (re.escape(weight_file), new, old), r.stdout), r.stdout)
+              re.search(r"would (write|set property) \S+%s = %s (\(CPUWeight=%s\) )?\(was %s\)" %
+                        (re.escape(weight_file), new, new, old), r.stdout), r.stdout)
         check("--dry-run left the weight as it was", read("cpu", scope(name), weight_file) == old)
         ctl(cfg, "apply", name)
         check("apply then sets it", read("cpu", scope(name), weight_file) == new)

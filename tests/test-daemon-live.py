@@ -11,7 +11,7 @@ reload; a VM's exit removes its groups; SIGTERM leaves the VMs as they are. sd_n
 Usage: test-daemon-live.py KVMTUNED KVMTUNECTL
 """
 import os
-import random
+import re
 import shutil
 import signal
 import socket
@@ -24,14 +24,14 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import check, end_processes, remove_tree, summary  # noqa: E402
+from live import SYSTEMD, backend_unavailable, check, end_processes, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 DAEMON = os.path.abspath(sys.argv[1])
 CTL = os.path.abspath(sys.argv[2])
 CG = "/sys/fs/cgroup"
 V2 = os.path.exists(CG + "/cgroup.controllers")
-PARENT = "kvmtune-test-%06d" % random.randrange(10 ** 6)
+PARENT = test_parent()
 procs = []
 
 POLICY = """\
@@ -149,6 +149,7 @@ def write(path, text):
 
 
 def remove_parent():
+    stop_parent(PARENT)
     for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"):
         err = remove_tree(gpath(c))
         if err:
@@ -162,19 +163,25 @@ def main():
     if not os.access(QEMU, os.X_OK):
         print("skipped: %s is not installed" % QEMU)
         return 77
+    if backend_unavailable():
+        print(backend_unavailable())
+        return 77
     accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
     tmp = tempfile.mkdtemp(prefix="kvmtune-daemon-")
     cfg, run, log = os.path.join(tmp, "etc"), os.path.join(tmp, "run"), os.path.join(tmp, "kvmtuned.log")
     os.makedirs(os.path.join(cfg, "policy.d"))
     pol = os.path.join(cfg, "policy.d", "10-dmn.yaml")
     write(pol, POLICY)
-    write(os.path.join(cfg, "kvmtuned.yaml"), "cgroup_parent: %s\nrescan_interval: 1h\n" % PARENT)
+    write(os.path.join(cfg, "kvmtuned.yaml"), settings_yaml(PARENT, "rescan_interval: 1h\n"))
     notify = Notify(os.path.join(tmp, "notify"))
-    print("cgroup %s, parent %s, accel %s" % ("v2" if V2 else "v1/hybrid", PARENT, accel))
+    print("cgroup %s, parent %s, accel %s, backend %s" % ("v2" if V2 else "v1/hybrid", PARENT, accel,
+                                                          "systemd" if SYSTEMD else "cgroupfs"))
     try:
         d = Daemon(cfg, run, notify, log)
         check("READY=1 after the first pass", wait_for(lambda: notify.seen("READY=1"), 20) is not None,
               notify.messages)
+        if SYSTEMD:
+            check("the log names the backend", "backend: systemd" in d.text(), d.text()[-1000:])
         check("STATUS= says what is enforced", notify.seen("STATUS=") and any("VM(s)" in m for m in notify.messages),
               notify.messages)
 
@@ -250,7 +257,7 @@ def main():
         # Drift, with a 1 s rescan: taskset on vCPU 1 is reverted and logged.
         d.p.send_signal(signal.SIGTERM)
         d.p.wait(10)
-        write(os.path.join(cfg, "kvmtuned.yaml"), "cgroup_parent: %s\nrescan_interval: 1s\n" % PARENT)
+        write(os.path.join(cfg, "kvmtuned.yaml"), settings_yaml(PARENT, "rescan_interval: 1s\n"))
         mark = len(d.text())
         d = Daemon(cfg, run, notify, log)
         wait_for(lambda: "started" in d.text()[mark:], 20)
@@ -261,6 +268,18 @@ def main():
         wait_for(lambda: "reverted" in d.text()[mark:], 3)
         check("...and logged with what was reverted", "reverted vcpu1 affinity of tid %d" % v1 in d.text()[mark:],
               d.text()[mark:])
+        # A hand-written value on the VM group (on systemd, a file systemd owns) is reverted too.
+        wfile = os.path.join(gpath("cpu", scope("dmn-one")), "cpu.weight" if V2 else "cpu.shares")
+        write(wfile, "50")
+        want = "200" if V2 else "2048"
+        took = wait_for(lambda: weight("dmn-one") == want, 5)
+        check("a hand-written cpu weight is reverted at the next rescan", took is not None, weight("dmn-one"))
+        if SYSTEMD:
+            shown = subprocess.run(["systemctl", "show", "-p", "CPUWeight", "--value", scope("dmn-one")],
+                                   capture_output=True, text=True).stdout.strip()
+            check("...through systemd, whose unit says so too (CPUWeight=%s)" % shown, shown == "200", shown)
+            machines = subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True, text=True).stdout
+            check("machinectl list shows the VM", re.search(r"^dmn-one\s+vm\s", machines, re.M), machines)
 
         # SIGTERM: the VM stays as it is.
         d.p.send_signal(signal.SIGTERM)
@@ -276,6 +295,11 @@ def main():
         p.wait(10)
         took = wait_for(lambda: not os.path.exists(gpath("cpu", scope("dmn-one"))), 10)
         check("a VM's exit removes its groups (%.0f ms)" % ((took or 0) * 1000), took is not None)
+        if SYSTEMD:
+            gone = wait_for(lambda: "dmn-one" not in subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True,
+                                                                    text=True).stdout, 10)
+            check("...its scope is gone and machined forgot it", gone is not None and subprocess.run(
+                ["systemctl", "is-active", scope("dmn-one")], capture_output=True, text=True).stdout.strip() != "active")
         check("...without an error in the log", "could not" not in d.text()[mark:] and "ERR" not in d.text()[mark:],
               d.text()[mark:])
         d.p.send_signal(signal.SIGTERM)

@@ -87,14 +87,14 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			fprintf(f, " (was %s)", *old ? old : "empty");
 		break;
 	case ACTION_SCOPE:
-		fprintf(f, "pid %d -> systemd scope ", (int)a->pid);
+		fprintf(f, "pid %d -> ", (int)a->pid);
 		print_path(r->fs, a, f);
 		fprintf(f, " in %s", a->value);
 		if (old && o != APPLY_FAILED)
 			fprintf(f, " (was in %s)", old);
 		break;
 	case ACTION_MACHINE:
-		fprintf(f, "pid %d -> systemd-machined machine %s", (int)a->pid, a->value);
+		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, a->value);
 		break;
 	case ACTION_MKDIR:
 	case ACTION_RMDIR:

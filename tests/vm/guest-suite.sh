@@ -28,6 +28,7 @@ run() { # NAME COMMAND...
 	0)
 		passed=$((passed + 1))
 		echo "PASS $name$(grep -q '^ok: ' <<<"$out" && echo " ($(grep -c '^ok: ' <<<"$out") checks, $(grep -c '^skipped: ' <<<"$out") skipped parts)")"
+		grep '^info: ' <<<"$out" | sed 's/^info: /    /' # figures a test reports
 		;;
 	77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 skipped <<<"$out")" ;;
 	*) failed=$((failed + 1)); echo "FAIL $name (exit $rc)"; sed 's/^/    /' <<<"$out" | tail -n 60 ;;
@@ -45,6 +46,9 @@ run "conf" tests/test-conf.sh "$build/tools/kvmtunectl"
 run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl"
 run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
+# The same suites again with the systemd backend: scopes, unit properties, machined.
+KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
+KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 KVMTUNE_THROWAWAY_HOST=1 run "systemd-live" tests/test-systemd-live.sh "$build"
 
 echo "guest: $passed passed, $failed failed, $skipped skipped"
