@@ -16,8 +16,9 @@
 #define MACHINED_PATH	 "/org/freedesktop/machine1"
 #define MACHINED_MANAGER "org.freedesktop.machine1.Manager"
 
-#define CALL_TIMEOUT_USEC (UINT64_C(25) * 1000000)
-#define JOB_TIMEOUT_USEC  (UINT64_C(30) * 1000000)
+/* Well inside the daemon's watchdog (30 s): a hung systemd fails one VM, not the daemon. */
+#define CALL_TIMEOUT_USEC (UINT64_C(10) * 1000000)
+#define JOB_TIMEOUT_USEC  (UINT64_C(10) * 1000000)
 #define JOBS_REMEMBERED	  32
 
 /* A finished job systemd told us about (JobRemoved), possibly before we knew its path. */
@@ -27,6 +28,7 @@ struct finished_job {
 };
 
 struct unit_bus {
+	char *address; /* NULL: the system bus */
 	sd_bus *bus;
 	sd_bus_slot *job_removed;
 	struct finished_job jobs[JOBS_REMEMBERED];
@@ -57,10 +59,16 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
 	return 0;
 }
 
+static void disconnect(struct unit_bus *b)
+{
+	b->job_removed = sd_bus_slot_unref(b->job_removed);
+	b->bus = sd_bus_flush_close_unref(b->bus);
+}
+
 void unit_bus_free(struct unit_bus *b)
 {
-	sd_bus_slot_unref(b->job_removed);
-	sd_bus_flush_close_unref(b->bus);
+	disconnect(b);
+	free(b->address);
 	for (size_t i = 0; i < JOBS_REMEMBERED; i++) {
 		free(b->jobs[i].path);
 		free(b->jobs[i].result);
@@ -68,29 +76,49 @@ void unit_bus_free(struct unit_bus *b)
 	free(b);
 }
 
-int unit_bus_open(const char *address, struct unit_bus **ret)
+static int connect_bus(struct unit_bus *b)
 {
-	_cleanup_(unit_bus_freep) struct unit_bus *b = calloc(1, sizeof(*b));
 	int r;
 
-	if (!b)
-		return -ENOMEM;
-	if (address) {
+	if (b->address) {
 		r = sd_bus_new(&b->bus);
 		if (r >= 0)
-			r = sd_bus_set_address(b->bus, address);
+			r = sd_bus_set_address(b->bus, b->address);
 		if (r >= 0)
 			r = sd_bus_set_bus_client(b->bus, true);
 		if (r >= 0)
 			r = sd_bus_start(b->bus);
 	} else
 		r = sd_bus_open_system(&b->bus);
-	if (r < 0)
-		return r;
 	/* Before any job is queued: the requester of a job hears of its end without
 	 * Subscribe(), which would bring every unit's signals. */
-	r = sd_bus_match_signal(b->bus, &b->job_removed, SYSTEMD_DEST, SYSTEMD_PATH,
-				SYSTEMD_MANAGER, "JobRemoved", on_job_removed, b);
+	if (r >= 0)
+		r = sd_bus_set_method_call_timeout(b->bus, CALL_TIMEOUT_USEC);
+	if (r >= 0)
+		r = sd_bus_match_signal(b->bus, &b->job_removed, SYSTEMD_DEST, SYSTEMD_PATH,
+					SYSTEMD_MANAGER, "JobRemoved", on_job_removed, b);
+	if (r < 0)
+		disconnect(b);
+	return r;
+}
+
+/* A connection lost (the bus daemon restarted) is made again at the next call. */
+static int connected(struct unit_bus *b)
+{
+	if (b->bus && sd_bus_is_open(b->bus) > 0)
+		return 0;
+	disconnect(b);
+	return connect_bus(b);
+}
+
+int unit_bus_open(const char *address, struct unit_bus **ret)
+{
+	_cleanup_(unit_bus_freep) struct unit_bus *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b || (address && !(b->address = strdup(address))))
+		return -ENOMEM;
+	r = connect_bus(b);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(b);
@@ -108,9 +136,12 @@ static int bus_failure(int r, const sd_bus_error *error, char **ret_error)
 int unit_bus_systemd_version(struct unit_bus *b, char **ret)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	int r = sd_bus_get_property_string(b->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-					   "Version", &error, ret);
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_get_property_string(b->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+				       "Version", &error, ret);
 	sd_bus_error_free(&error);
 	return r;
 }
@@ -214,9 +245,12 @@ int unit_start_scope(struct unit_bus *b, const char *name, const char *slice, pi
 	sd_bus_message *m = NULL, *reply = NULL;
 	const char *job;
 	char *path = NULL;
-	int r = sd_bus_message_new_method_call(b->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
-					       SYSTEMD_MANAGER, "StartTransientUnit");
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_call(b->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+					   "StartTransientUnit");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", name, "fail");
 	if (r >= 0)
@@ -233,7 +267,7 @@ int unit_start_scope(struct unit_bus *b, const char *name, const char *slice, pi
 	if (r >= 0)
 		r = sd_bus_message_append(m, "a(sa(sv))", 0);
 	if (r >= 0)
-		r = sd_bus_call(b->bus, m, CALL_TIMEOUT_USEC, &error, &reply);
+		r = sd_bus_call(b->bus, m, 0, &error, &reply);
 	if (r < 0) {
 		r = sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitExists")
 			    ? -EEXIST
@@ -256,10 +290,13 @@ out:
 int unit_attach_process(struct unit_bus *b, const char *name, pid_t pid, char **ret_error)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	int r = sd_bus_call_method(b->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-				   "AttachProcessesToUnit", &error, NULL, "ssau", name, "", 1,
-				   (uint32_t)pid);
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_call_method(b->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+			       "AttachProcessesToUnit", &error, NULL, "ssau", name, "", 1,
+			       (uint32_t)pid);
 	if (r < 0)
 		r = bus_failure(r, &error, ret_error);
 	sd_bus_error_free(&error);
@@ -271,9 +308,12 @@ int unit_set_properties(struct unit_bus *b, const char *name, const struct unit_
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
-	int r = sd_bus_message_new_method_call(b->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
-					       SYSTEMD_MANAGER, "SetUnitProperties");
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_call(b->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+					   "SetUnitProperties");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "sb", name, 1);
 	if (r >= 0)
@@ -283,7 +323,7 @@ int unit_set_properties(struct unit_bus *b, const char *name, const struct unit_
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0) {
-		r = sd_bus_call(b->bus, m, CALL_TIMEOUT_USEC, &error, NULL);
+		r = sd_bus_call(b->bus, m, 0, &error, NULL);
 		if (r < 0)
 			r = bus_failure(r, &error, ret_error);
 	}
@@ -296,8 +336,11 @@ int unit_control_group(struct unit_bus *b, const char *name, char **ret, char **
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_free_ char *path = NULL;
-	int r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", name, &path);
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", name, &path);
 	if (r >= 0) {
 		r = sd_bus_get_property_string(b->bus, SYSTEMD_DEST, path,
 					       "org.freedesktop.systemd1.Scope", "ControlGroup",
@@ -320,13 +363,17 @@ int machine_of_pid(struct unit_bus *b, pid_t pid, char **ret_name)
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	const char *path;
-	int r = sd_bus_call_method(b->bus, MACHINED_DEST, MACHINED_PATH, MACHINED_MANAGER,
-				   "GetMachineByPID", &error, &reply, "u", (uint32_t)pid);
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_call_method(b->bus, MACHINED_DEST, MACHINED_PATH, MACHINED_MANAGER,
+			       "GetMachineByPID", &error, &reply, "u", (uint32_t)pid);
 	if (r < 0) {
-		r = machined_absent(&error) ? -EHOSTDOWN
-		    : sd_bus_error_has_name(&error, "org.freedesktop.machine1.NoMachineForPID") ? 0
-												: r;
+		if (machined_absent(&error))
+			r = -EHOSTDOWN;
+		else if (sd_bus_error_has_name(&error, "org.freedesktop.machine1.NoMachineForPID"))
+			r = 0;
 		goto out;
 	}
 	r = sd_bus_message_read(reply, "o", &path);
@@ -347,9 +394,12 @@ int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
-	int r = sd_bus_message_new_method_call(b->bus, &m, MACHINED_DEST, MACHINED_PATH,
-					       MACHINED_MANAGER, "RegisterMachine");
+	int r = connected(b);
 
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_call(b->bus, &m, MACHINED_DEST, MACHINED_PATH,
+					   MACHINED_MANAGER, "RegisterMachine");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "s", name);
 	if (r >= 0)
@@ -357,27 +407,12 @@ int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ssus", "kvmtune", "vm", (uint32_t)leader, "");
 	if (r >= 0) {
-		r = sd_bus_call(b->bus, m, CALL_TIMEOUT_USEC, &error, NULL);
+		r = sd_bus_call(b->bus, m, 0, &error, NULL);
 		if (r < 0)
 			r = machined_absent(&error) ? -EHOSTDOWN
 						    : bus_failure(r, &error, ret_error);
 	}
 	sd_bus_message_unref(m);
-	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
-}
-
-int machine_unregister(struct unit_bus *b, const char *name, char **ret_error)
-{
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	int r = sd_bus_call_method(b->bus, MACHINED_DEST, MACHINED_PATH, MACHINED_MANAGER,
-				   "UnregisterMachine", &error, NULL, "s", name);
-
-	if (r < 0 && (machined_absent(&error) ||
-		      sd_bus_error_has_name(&error, "org.freedesktop.machine1.NoSuchMachine")))
-		r = 0;
-	else if (r < 0)
-		r = bus_failure(r, &error, ret_error);
 	sd_bus_error_free(&error);
 	return r < 0 ? r : 0;
 }

@@ -3,8 +3,9 @@
 
 /*
  * systemd and systemd-machined over D-Bus (spec §4, systemd hosts): a VM's scope, its
- * unit-level values, its machine registration. Calls are synchronous on a connection of its
- * own, so the daemon's event loop never sees half a job. Every function returns 0 or -errno;
+ * unit-level values, its machine registration (machined forgets the machine by itself when its
+ * scope ends). Calls are synchronous on a connection of its own, so the daemon's event loop
+ * never sees half a job; none waits longer than 10 s. Every function returns 0 or -errno;
  * where systemd gave a reason, *ret_error holds it ("org.freedesktop...: message", caller
  * frees).
  */
@@ -74,9 +75,6 @@ int machine_of_pid(struct unit_bus *b, pid_t pid, char **ret_name);
 /* RegisterMachine(name, uuid or none, "kvmtune", "vm", leader): the unit it is in already. */
 int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16, pid_t leader,
 		     char **ret_error);
-
-/* UnregisterMachine(name): 0 also when there was no such machine. */
-int machine_unregister(struct unit_bus *b, const char *name, char **ret_error);
 
 /* Whether a name may be a machined machine name (hostname-like, at most 64 characters). */
 bool machine_name_is_valid(const char *name);
