@@ -191,6 +191,8 @@ def main():
         took = wait_for(lambda: weight("dmn-one") == want, 10)
         check("a VM started after the daemon is enforced (%.0f ms)" % ((took or 0) * 1000), took is not None,
               open(log).read()[-2000:])
+        print("info: %s backend: QEMU started -> its VM group enforced in %.0f ms"
+              % ("systemd" if SYSTEMD else "cgroupfs", (took or 0) * 1000))
         took = wait_for(lambda: any(c.startswith("CPU 0/") and allowed(p.pid, t) == "0" for t, c in threads(p.pid).items()), 10)
         check("its vCPU 0 is pinned to CPU 0", took is not None)
 
