@@ -301,6 +301,8 @@ static enum apply_outcome do_write(struct run *run, const struct action *a, int 
 		return APPLY_UNCHANGED;
 	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
 		return APPLY_UNCHANGED;
+	if (r == -ENOENT && cgroup_exists(fd, a->group) == 0)
+		return APPLY_GONE; /* the VM ended: systemd removed its scope */
 	if (run->ctx->dry_run) {
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
@@ -536,15 +538,15 @@ static int plan_properties(const struct plan *p, struct unit_property **ret, siz
 static enum apply_outcome do_scope(struct run *run, const struct action *a, char **old, int *error)
 {
 	_cleanup_free_ struct unit_property *props = NULL;
-	_cleanup_free_ char *cgroup = NULL, *description = NULL;
+	_cleanup_free_ char *cgroup = NULL, *description = NULL, *detail = NULL;
+	const char *unit = unit_of(a->group);
 	size_t n = 0;
-	int r = proc_read_cgroup(run->ctx->proc_fd, a->pid, 0, NULL, &cgroup);
+	int r = proc_read_cgroup(run->ctx->proc_fd, a->pid, 0, NULL, old);
 
 	if (r < 0)
 		return is_gone(r) ? APPLY_GONE : (*error = r, APPLY_FAILED);
-	if (in_group(cgroup, a->group))
+	if (in_group(*old, a->group))
 		return APPLY_UNCHANGED;
-	*old = TAKE_PTR(cgroup);
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
 	if (!run->ctx->bus)
@@ -552,26 +554,24 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 	if (plan_properties(run->plan, &props, &n) < 0 ||
 	    asprintf(&description, "kvmtune: QEMU pid %d", (int)a->pid) < 0)
 		return (*error = -ENOMEM, APPLY_FAILED);
-	free(*old);
-	*old = NULL;
-	r = unit_start_scope(run->ctx->bus, unit_of(a->group), a->value, a->pid, description, props,
-			     n, old);
+	r = unit_start_scope(run->ctx->bus, unit, a->value, a->pid, description, props, n, &detail);
 	if (r >= 0)
 		run->scope_started = true;
 	else if (r == -EEXIST) /* a scope of that name, still there: the process joins it */
-		r = unit_attach_process(run->ctx->bus, unit_of(a->group), a->pid, old);
-	if (r >= 0) {
-		r = unit_control_group(run->ctx->bus, unit_of(a->group), &cgroup, old);
-		if (r >= 0 && !in_group(cgroup, a->group)) {
-			free(*old);
-			if (asprintf(old, "systemd made it %s", cgroup) < 0)
-				*old = NULL;
-			r = -EXDEV;
-		}
+		r = unit_attach_process(run->ctx->bus, unit, a->pid, &detail);
+	if (r >= 0)
+		r = unit_control_group(run->ctx->bus, unit, &cgroup, &detail);
+	if (r >= 0 && !in_group(cgroup, a->group)) {
+		if (asprintf(&detail, "systemd made it %s", cgroup) < 0)
+			detail = NULL;
+		r = -EXDEV;
 	}
 	if (r < 0) {
+		/* For a failure, old says why. */
+		free(*old);
+		*old = TAKE_PTR(detail);
 		*error = r;
-		return is_gone(r) ? APPLY_GONE : APPLY_FAILED;
+		return r == -ESRCH ? APPLY_GONE : APPLY_FAILED; /* the process ended meanwhile */
 	}
 	return APPLY_DONE;
 }
@@ -615,6 +615,8 @@ static enum apply_outcome do_unit_write(struct run *run, const struct action *a,
 	}
 	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
 		return APPLY_UNCHANGED;
+	if (r == -ENOENT && cgroup_exists(fd, a->group) == 0)
+		return APPLY_GONE; /* the VM ended: systemd removed its scope */
 	if (run->ctx->dry_run) {
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
@@ -628,6 +630,8 @@ static enum apply_outcome do_unit_write(struct run *run, const struct action *a,
 				      a->file, now ?: "?") < 0)
 			detail = NULL;
 	}
+	if (r < 0 && is_gone(r)) /* NoSuchUnit: the VM ended meanwhile */
+		return APPLY_GONE;
 	if (r < 0) {
 		/* For a failure, old says why. */
 		free(*old);
