@@ -67,7 +67,9 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		break;
 	}
 	case APPLY_WARNING:
-		log_about(LOG_WARNING, &about, "%s", a->value);
+		/* Said when the VM was first enforced and at each reload; not every rescan. */
+		if (!p->drift)
+			log_about(LOG_WARNING, &about, "%s", a->value);
 		break;
 	default:
 		break;

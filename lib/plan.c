@@ -807,7 +807,6 @@ static void plan_unit(struct builder *b, const char *vm_group)
 		if (w->kind != ACTION_WRITE || !streq(w->group, vm_group))
 			continue;
 		r = unit_properties_for(w);
-
 		if (r == -EINVAL) /* the planner wrote it: a bug, not the policy's fault */
 			warn(b, w->origin, "%s = %s: no systemd property says it", w->file,
 			     w->value);

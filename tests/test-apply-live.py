@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import SYSTEMD, backend_unavailable, check, end_processes, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
+from live import BACKEND, SYSTEMD, backend_unavailable, check, end_processes, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 CTL = os.path.abspath(sys.argv[1])
@@ -207,6 +207,44 @@ def check_vm(name, p):
     check("%s: vCPU 0 is SCHED_OTHER" % name, sched_policy(pid, tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 0/")][0])) == 0)
 
 
+def anon_pages(pid):
+    """Anonymous pages of pid per NUMA node, from numa_maps."""
+    pages = {}
+    for line in open("/proc/%d/numa_maps" % pid):
+        if "anon=" in line:
+            for field in line.split():
+                m = re.match(r"N(\d+)=(\d+)$", field)
+                if m:
+                    pages[int(m.group(1))] = pages.get(int(m.group(1)), 0) + int(m.group(2))
+    return pages
+
+
+def check_numa_move(tmp, cfg):
+    pol = os.path.join(cfg, "policy.d", "20-numa.yaml")
+    with open(pol, "w") as f:
+        f.write('match: { name: "numa-*" }\nnumatune:\n  memory: { mode: strict, nodeset: "1" }\n')
+    os.chmod(pol, 0o644)
+    p = subprocess.Popen(["numactl", "--membind=0", QEMU, "-display", "none", "-nodefaults", "-m", "128",
+                          "-accel", "tcg", "-name", "guest=numa-vm,debug-threads=on"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    wait_named(p.pid, 1)
+    before = anon_pages(p.pid)
+    r = ctl(cfg, "apply", "numa-vm")
+    check("numa: apply with nodeset 1 exits 0", r.returncode == 0, r.stdout + r.stderr)
+    deadline = time.monotonic() + 20
+    after = anon_pages(p.pid)
+    while time.monotonic() < deadline and after.get(0, 0) > sum(after.values()) // 20:
+        time.sleep(0.2)
+        after = anon_pages(p.pid)
+    print("info: numa (%s backend): anonymous pages per node before %s, after %s" % (BACKEND, before, after))
+    check("numa: the memory on node 0 moved to node 1 (%s -> %s)" % (before, after),
+          before.get(0, 0) > before.get(1, 0) and after.get(0, 0) <= sum(after.values()) // 20, (before, after))
+    p.send_signal(signal.SIGTERM)
+    p.wait(10)
+    os.unlink(pol)
+
+
 def systemctl(*args):
     return subprocess.run(["systemctl"] + list(args), capture_output=True, text=True).stdout.strip()
 
@@ -352,6 +390,12 @@ def main():
             check("hot-plugged vCPU runs on its pinned CPUs 0-1", allowed(hp.pid, new_tid) == "0-1", allowed(hp.pid, new_tid))
             hp.send_signal(signal.SIGTERM)
             hp.wait(10)
+
+        # numatune strict on a second node moves the memory a running VM already has.
+        if os.path.exists("/sys/devices/system/node/node1"):
+            check_numa_move(tmp, cfg)
+        else:
+            print("skipped: numatune moving memory to node 1: this host has one NUMA node")
 
         # A VM killed during apply: no error, and no group once apply has seen it gone.
         kp, _ = start_qemu(tmp, "apl-kill", ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
