@@ -550,7 +550,7 @@ int manager_full_pass(struct manager *m, const char *why)
 			t->group = TAKE_PTR(known->group);
 			t->has_qmp = t->has_qmp || known->has_qmp;
 		}
-		r = enforce_tracked(m, t, p.drift);
+		r = enforce_tracked(m, t, p.drift && known); /* a VM new to a rescan is not drift */
 		if (r == -ESRCH) {
 			drop_vm(m, m->n_vms - 1);
 			r = 0;
