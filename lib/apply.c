@@ -301,8 +301,6 @@ static enum apply_outcome do_write(struct run *run, const struct action *a, int 
 		return APPLY_UNCHANGED;
 	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
 		return APPLY_UNCHANGED;
-	if (r == -ENOENT && cgroup_exists(fd, a->group) == 0)
-		return APPLY_GONE; /* the VM ended: systemd removed its scope */
 	if (run->ctx->dry_run) {
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
