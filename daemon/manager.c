@@ -58,7 +58,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 				  a->what, a->group ?: "");
 		break;
 	case APPLY_FAILED: {
-		const char *why = apply_explain(a, error) ?: old; /* old: the service's word */
+		const char *why = apply_failure_detail(a, error, old);
 
 		p->m->failures++;
 		log_about(LOG_ERR, &about, "could not enforce %s (%s%s%s): %s%s%s", a->what,

@@ -533,6 +533,22 @@ static int plan_properties(const struct plan *p, struct unit_property **ret, siz
 	return 0;
 }
 
+/* Is group the cgroup of systemd's unit of that name (not a directory someone else made)? */
+static bool unit_owns(struct unit_bus *bus, const char *group)
+{
+	_cleanup_free_ char *cgroup = NULL;
+
+	return unit_control_group(bus, unit_of(group), &cgroup, NULL) >= 0 && cgroup[0] == '/' &&
+	       streq(cgroup + 1, group);
+}
+
+static bool process_gone(const struct run *run, pid_t pid)
+{
+	_cleanup_free_ char *cgroup = NULL;
+
+	return is_gone(proc_read_cgroup(run->ctx->proc_fd, pid, 0, NULL, &cgroup));
+}
+
 static enum apply_outcome do_scope(struct run *run, const struct action *a, char **old, int *error)
 {
 	_cleanup_free_ struct unit_property *props = NULL;
@@ -543,12 +559,13 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 
 	if (r < 0)
 		return is_gone(r) ? APPLY_GONE : (*error = r, APPLY_FAILED);
-	if (in_group(*old, a->group))
+	if (!run->ctx->bus)
+		return (*error = -ENOTCONN, APPLY_FAILED);
+	/* In the group, and the group is the unit's: not, after the cgroupfs backend made it. */
+	if (in_group(*old, a->group) && unit_owns(run->ctx->bus, a->group))
 		return APPLY_UNCHANGED;
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
-	if (!run->ctx->bus)
-		return (*error = -ENOTCONN, APPLY_FAILED);
 	if (plan_properties(run->plan, &props, &n) < 0 ||
 	    asprintf(&description, "kvmtune: QEMU pid %d", (int)a->pid) < 0)
 		return (*error = -ENOMEM, APPLY_FAILED);
@@ -560,16 +577,18 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 	if (r >= 0)
 		r = unit_control_group(run->ctx->bus, unit, &cgroup, &detail);
 	if (r >= 0 && !in_group(cgroup, a->group)) {
-		if (asprintf(&detail, "systemd made it %s", cgroup) < 0)
+		if (asprintf(&detail, "systemd made it '%s'", cgroup) < 0)
 			detail = NULL;
 		r = -EXDEV;
 	}
+	if (r < 0 && (r == -ESRCH || process_gone(run, a->pid)))
+		return APPLY_GONE; /* the VM ended meanwhile */
 	if (r < 0) {
 		/* For a failure, old says why. */
 		free(*old);
 		*old = TAKE_PTR(detail);
 		*error = r;
-		return r == -ESRCH ? APPLY_GONE : APPLY_FAILED; /* the process ended meanwhile */
+		return APPLY_FAILED;
 	}
 	return APPLY_DONE;
 }
@@ -628,8 +647,8 @@ static enum apply_outcome do_unit_write(struct run *run, const struct action *a,
 				      a->file, now ?: "?") < 0)
 			detail = NULL;
 	}
-	if (r < 0 && is_gone(r)) /* NoSuchUnit: the VM ended meanwhile */
-		return APPLY_GONE;
+	if (r < 0 && is_gone(r) && cgroup_exists(fd, a->group) == 0)
+		return APPLY_GONE; /* NoSuchUnit, and its group gone: the VM ended meanwhile */
 	if (r < 0) {
 		/* For a failure, old says why. */
 		free(*old);
@@ -643,24 +662,34 @@ static enum apply_outcome do_unit_write(struct run *run, const struct action *a,
 static enum apply_outcome do_machine(struct run *run, const struct action *a, char **old,
 				     int *error)
 {
-	int r;
+	_cleanup_free_ char *cgroup = NULL;
+	int r = proc_read_cgroup(run->ctx->proc_fd, a->pid, 0, NULL, &cgroup);
 
+	if (r < 0)
+		return is_gone(r) ? APPLY_GONE : (*error = r, APPLY_FAILED);
+	if (!in_group(cgroup, a->group)) {
+		/* machined would take whatever unit the process is in now (a session, say). */
+		if (run->ctx->dry_run)
+			return APPLY_WOULD;
+		*old = strdup("not registered: the VM is not in its scope");
+		return (*error = -EXDEV, APPLY_FAILED);
+	}
 	if (!run->ctx->bus)
-		return run->ctx->dry_run ? APPLY_WOULD : (*error = -ENOTCONN, APPLY_FAILED);
+		return (*error = -ENOTCONN, APPLY_FAILED);
 	r = machine_of_pid(run->ctx->bus, a->pid, old);
-	if (r == -EHOSTDOWN)
-		return APPLY_UNCHANGED; /* no machined on this host: nothing to tell */
-	if (r > 0)
-		return APPLY_UNCHANGED;
+	if (r == -EHOSTDOWN || r > 0)
+		return APPLY_UNCHANGED; /* no machined on this host, or it knows the VM */
+	if (r < 0)
+		return (*error = r, APPLY_FAILED);
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
 	r = machine_register(run->ctx->bus, a->value, a->has_uuid ? a->uuid : NULL, a->pid, old);
 	if (r == -EHOSTDOWN)
 		return APPLY_UNCHANGED;
-	if (r < 0) {
-		*error = r;
-		return APPLY_FAILED;
-	}
+	if (r < 0 && (r == -ESRCH || process_gone(run, a->pid)))
+		return APPLY_GONE;
+	if (r < 0)
+		return (*error = r, APPLY_FAILED);
 	return APPLY_DONE;
 }
 
@@ -739,6 +768,17 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 	}
 	free(run.cpuset_joins);
 	return 0;
+}
+
+const char *apply_failure_detail(const struct action *a, int error, const char *old)
+{
+	const char *why = apply_explain(a, error);
+
+	if (why)
+		return why;
+	return a->kind == ACTION_SCOPE || a->kind == ACTION_UNIT_WRITE || a->kind == ACTION_MACHINE
+		       ? old
+		       : NULL;
 }
 
 const char *apply_explain(const struct action *a, int error)

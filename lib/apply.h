@@ -63,6 +63,9 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 /* A sentence on why an action failed, for the kernel errors people meet (RT budget, ...). */
 const char *apply_explain(const struct action *a, int error);
 
+/* For a report of a failure: apply_explain's sentence, else what a refusing service said. */
+const char *apply_failure_detail(const struct action *a, int error, const char *old);
+
 const char *apply_outcome_to_string(enum apply_outcome o);
 
 /* Whether current (the file's content) already holds desired for that cgroup file. */

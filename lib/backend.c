@@ -10,7 +10,7 @@
 
 /* 0 when the systemd backend can serve this host, else -errno and why. */
 static int systemd_usable(const struct settings *s, const struct cgroup_fs *fs,
-			  struct unit_bus **ret_bus, char **ret_why)
+			  struct unit_bus **ret_bus, char **ret_why, bool *ret_bus_failed)
 {
 	_cleanup_(unit_bus_freep) struct unit_bus *bus = NULL;
 	_cleanup_free_ char *group = NULL, *version = NULL;
@@ -38,11 +38,13 @@ static int systemd_usable(const struct settings *s, const struct cgroup_fs *fs,
 	r = unit_bus_open(NULL, &bus);
 	if (r >= 0)
 		r = unit_bus_systemd_version(bus, &version);
-	if (r < 0)
+	if (r < 0) {
+		*ret_bus_failed = true;
 		return asprintf(ret_why, "systemd does not answer on the system bus: %s",
 				strerror(-r)) < 0
 			       ? -ENOMEM
 			       : r;
+	}
 	*ret_bus = TAKE_PTR(bus);
 	return 0;
 }
@@ -50,16 +52,19 @@ static int systemd_usable(const struct settings *s, const struct cgroup_fs *fs,
 int backend_open(const struct settings *s, const struct cgroup_fs *fs, struct unit_bus **ret_bus,
 		 char **ret_why)
 {
+	bool bus_failed = false;
 	int r;
 
 	*ret_bus = NULL;
 	*ret_why = NULL;
 	if (s->backend.value == BACKEND_CGROUPFS)
 		return BACKEND_CGROUPFS;
-	r = systemd_usable(s, fs, ret_bus, ret_why);
+	r = systemd_usable(s, fs, ret_bus, ret_why, &bus_failed);
 	if (r >= 0)
 		return BACKEND_SYSTEMD;
-	if (r == -ENOMEM || s->backend.value == BACKEND_SYSTEMD)
+	/* A host that is systemd's whose bus does not answer now (a daemon-reexec, an upgrade)
+	 * is still systemd's: auto does not switch to writing systemd's files behind it. */
+	if (r == -ENOMEM || s->backend.value == BACKEND_SYSTEMD || bus_failed)
 		return r;
 	return BACKEND_CGROUPFS;
 }

@@ -15,7 +15,8 @@
 /*
  * Resolves s->backend on this host. Returns BACKEND_SYSTEMD (with *ret_bus connected) or
  * BACKEND_CGROUPFS (*ret_bus NULL); with auto, *ret_why says why systemd was not chosen. When
- * systemd was asked for and cannot be had: -errno, with *ret_why. Caller frees *ret_why.
+ * systemd was asked for and cannot be had, or auto finds a systemd v2 host whose bus does not
+ * answer: -errno, with *ret_why. Caller frees *ret_why.
  */
 int backend_open(const struct settings *s, const struct cgroup_fs *fs, struct unit_bus **ret_bus,
 		 char **ret_why);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,27 @@ static void read_scheduler(int sys_fd, unsigned major, unsigned minor, char *buf
 		(void)snprintf(buf, size, "%s", strip_trailing_space(s));
 }
 
+/* $ ls /sys/dev/block/253:0/slaves
+ * vda2 */
+static bool has_slaves(int sys_fd, unsigned major, unsigned minor)
+{
+	char path[64];
+	int fd;
+	DIR *d;
+	bool found = false;
+
+	(void)snprintf(path, sizeof(path), "dev/block/%u:%u/slaves", major, minor);
+	fd = openat(sys_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		safe_close(fd);
+		return false;
+	}
+	for (struct dirent *de; !found && (de = readdir(d));)
+		found = de->d_name[0] != '.';
+	closedir(d);
+	return found;
+}
+
 int blockdev_resolve(int sys_fd, const char *path, struct blockdev *ret)
 {
 	struct stat st;
@@ -52,7 +74,9 @@ int blockdev_resolve(int sys_fd, const char *path, struct blockdev *ret)
 		    sscanf(s, "%u:%u", &major, &minor) != 2)
 			return -EINVAL;
 	}
-	*ret = (struct blockdev){ .major = major, .minor = minor };
+	*ret = (struct blockdev){ .major = major,
+				  .minor = minor,
+				  .stacked = has_slaves(sys_fd, major, minor) };
 	read_scheduler(sys_fd, major, minor, ret->scheduler, sizeof(ret->scheduler));
 	return 0;
 }

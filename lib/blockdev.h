@@ -9,6 +9,7 @@
 struct blockdev {
 	unsigned major, minor; /* of the whole disk (a partition is resolved to its disk) */
 	char scheduler[32];    /* the disk's I/O scheduler ("mq-deadline", "bfq", "none") */
+	bool stacked;	       /* built on other devices (device-mapper, md): it has slaves */
 };
 
 /*

@@ -200,8 +200,11 @@ static int remove_if_stale(struct enforcer *e, const char *name, const struct vm
 			   struct apply_stats *stats)
 {
 	_cleanup_free_ char *group = NULL;
+	size_t n = strlen(name);
 
-	if (strncmp(name, "kvmtune-", 8) != 0 || vm_runs_in(vms, n_vms, name))
+	/* Only VM groups: a slice such as kvmtune-test.slice also lives here on systemd. */
+	if (strncmp(name, "kvmtune-", 8) != 0 || n < 6 || !streq(name + n - 6, ".scope") ||
+	    vm_runs_in(vms, n_vms, name))
 		return 0;
 	if (asprintf(&group, "%s/%s", host_facts(e)->parent, name) < 0)
 		return -ENOMEM;

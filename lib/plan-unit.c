@@ -48,30 +48,59 @@ static int device_prop(struct action *a, const char *name, unsigned maj, unsigne
 	struct unit_property *p = prop(a, name, UNIT_PROPERTY_DEVICE, value);
 
 	/* systemd resolves it with stat(): the udev link names the very device we resolved. */
-	return asprintf(&p->device, "/dev/block/%u:%u", maj, min) < 0 ? -ENOMEM : 0;
+	if (asprintf(&p->device, "/dev/block/%u:%u", maj, min) < 0) {
+		p->device = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-/* "QUOTA PERIOD" or "max PERIOD" -> CPUQuotaPerSecUSec, CPUQuotaPeriodUSec. */
+/* What systemd 252 writes to cpu.max for a quota per second and a period (cgroup.c). */
+static void systemd_cpu_max(uint64_t per_sec, uint64_t period, uint64_t *ret_quota,
+			    uint64_t *ret_period)
+{
+	uint64_t p = MAX(MAX(period, UINT64_C(1000)), UINT64_C(1000) * USEC_PER_SEC / per_sec);
+
+	p = MIN(p, USEC_PER_SEC);
+	*ret_period = p;
+	*ret_quota = MAX(per_sec * p / USEC_PER_SEC, UINT64_C(1000));
+}
+
+/*
+ * "QUOTA PERIOD" or "max PERIOD" -> CPUQuotaPerSecUSec, CPUQuotaPeriodUSec. systemd keeps the
+ * quota in whole percent of a CPU (CPUQuota=N% in the unit's drop-in, read again at each
+ * daemon-reload), so the nearest whole percent is what lasts; a->value becomes what systemd
+ * then writes.
+ */
 static int cpu_max(struct action *a)
 {
 	char quota[32];
-	uint64_t q, period;
+	uint64_t q, period, per_sec, wq, wp;
 
 	if (sscanf(a->value, "%31s %" SCNu64, quota, &period) != 2 || period == 0)
 		return -EINVAL;
 	if (streq(quota, "max")) {
 		/* systemd writes its default period with no quota, whatever the unit says. */
 		free(a->value);
-		if (asprintf(&a->value, "max %" PRIu64, SYSTEMD_DEFAULT_PERIOD) < 0)
+		if (asprintf(&a->value, "max %" PRIu64, SYSTEMD_DEFAULT_PERIOD) < 0) {
+			a->value = NULL;
 			return -ENOMEM;
+		}
 		prop(a, "CPUQuotaPerSecUSec", UNIT_PROPERTY_U64, UNIT_INFINITY);
 		prop(a, "CPUQuotaPeriodUSec", UNIT_PROPERTY_U64, UNIT_INFINITY);
 		return 1;
 	}
-	if (parse_u64(quota, &q) < 0 || q == 0 || q == UNIT_INFINITY)
+	if (parse_u64(quota, &q) < 0 || q == 0 || q == UNIT_INFINITY || q > UINT64_MAX / 100)
 		return -EINVAL;
-	/* systemd writes floor(per_sec * period / 1s): rounding per_sec up gives q back. */
-	prop(a, "CPUQuotaPerSecUSec", UNIT_PROPERTY_U64, (q * USEC_PER_SEC + period - 1) / period);
+	per_sec = (q * 100 + period / 2) / period * UNIT_QUOTA_STEP; /* nearest whole percent */
+	per_sec = MAX(per_sec, UNIT_QUOTA_STEP);
+	systemd_cpu_max(per_sec, period, &wq, &wp);
+	free(a->value);
+	if (asprintf(&a->value, "%" PRIu64 " %" PRIu64, wq, wp) < 0) {
+		a->value = NULL;
+		return -ENOMEM;
+	}
+	prop(a, "CPUQuotaPerSecUSec", UNIT_PROPERTY_U64, per_sec);
 	prop(a, "CPUQuotaPeriodUSec", UNIT_PROPERTY_U64, period);
 	return 1;
 }

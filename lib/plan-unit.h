@@ -18,6 +18,9 @@
  */
 int unit_properties_for(struct action *a);
 
+/* systemd keeps CPUQuotaPerSecUSec in whole percent of a CPU. */
+#define UNIT_QUOTA_STEP UINT64_C(10000)
+
 /* The inverse of systemd's IOWeight -> io.bfq.weight mapping: the weight that gives bfq. */
 uint64_t unit_io_weight_for_bfq(uint64_t bfq);
 

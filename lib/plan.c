@@ -414,6 +414,16 @@ static void plan_io_device(struct builder *b, const char *vm_group, const struct
 	}
 	maj = dev->dev.major;
 	min = dev->dev.minor;
+	if (b->host->systemd && dev->dev.stacked) {
+		/* systemd follows LVM/LUKS/md down to the disk below and would limit that disk,
+		 * every volume on it, instead: a different thing from what the policy says. */
+		warn(b, &d->origin,
+		     "blkiotune device %s (%u:%u) is built on other devices (LVM, LUKS, md): "
+		     "systemd would apply its limits to the disk underneath; not set with backend "
+		     "systemd (name the disk, or use backend: cgroupfs)",
+		     d->path, maj, min);
+		return;
+	}
 	if (d->weight.set) {
 		if (!b->host->bfq && v1)
 			warn(b, &d->weight.origin,
@@ -801,13 +811,25 @@ static void plan_unit(struct builder *b, const char *vm_group)
 	const char *uuid = b->vm->cmdline.uuid;
 
 	for (size_t i = 0, n = b->plan->n; i < n && b->r >= 0; i++) {
-		struct action *w = &b->plan->actions[i]; /* warn() may move the array */
+		struct action *w = &b->plan->actions[i]; /* not used after warn() moved it */
 		int r;
 
 		if (w->kind != ACTION_WRITE || !streq(w->group, vm_group))
 			continue;
+		_cleanup_free_ char *was = strdup(w->value);
+
+		if (!was) {
+			b->r = -ENOMEM;
+			return;
+		}
 		r = unit_properties_for(w);
-		if (r == -EINVAL) /* the planner wrote it: a bug, not the policy's fault */
+		if (r > 0 && streq(w->file, "cpu.max") && !streq(w->value, was) &&
+		    strncmp(was, "max ", 4) != 0)
+			warn(b, w->origin,
+			     "cputune global quota: systemd keeps a scope's CPU quota in whole "
+			     "percent of a CPU; cpu.max is %s instead of %s",
+			     w->value, was);
+		else if (r == -EINVAL) /* the planner wrote it: a bug, not the policy's fault */
 			warn(b, w->origin, "%s = %s: no systemd property says it", w->file,
 			     w->value);
 		else if (r < 0)
@@ -815,8 +837,9 @@ static void plan_unit(struct builder *b, const char *vm_group)
 	}
 	if (!machine_name_is_valid(b->vm->name)) {
 		warn(b, NULL,
-		     "VM name '%s' is not a valid machine name for systemd-machined "
-		     "(letters, digits, '-', '_', '.'; at most 64): not registered",
+		     "VM name '%s' is not a valid machine name for systemd-machined (a host "
+		     "name: letters, digits, inner '-', labels joined by '.'; at most 64): not "
+		     "registered",
 		     b->vm->name);
 		return;
 	}

@@ -16,10 +16,14 @@
 #define MACHINED_PATH	 "/org/freedesktop/machine1"
 #define MACHINED_MANAGER "org.freedesktop.machine1.Manager"
 
-/* Well inside the daemon's watchdog (30 s): a hung systemd fails one VM, not the daemon. */
-#define CALL_TIMEOUT_USEC (UINT64_C(10) * 1000000)
-#define JOB_TIMEOUT_USEC  (UINT64_C(10) * 1000000)
-#define JOBS_REMEMBERED	  32
+/*
+ * Inside the daemon's watchdog (30 s): after a call times out, calls fail at once for a while,
+ * so a hung systemd costs one pass at most one timeout, not one per VM.
+ */
+#define CALL_TIMEOUT_USEC	(UINT64_C(5) * 1000000)
+#define JOB_TIMEOUT_USEC	(UINT64_C(5) * 1000000)
+#define UNRESPONSIVE_PAUSE_USEC (UINT64_C(30) * 1000000)
+#define JOBS_REMEMBERED		32
 
 /* A finished job systemd told us about (JobRemoved), possibly before we knew its path. */
 struct finished_job {
@@ -33,7 +37,24 @@ struct unit_bus {
 	sd_bus_slot *job_removed;
 	struct finished_job jobs[JOBS_REMEMBERED];
 	size_t next_job;
+	uint64_t unresponsive_until; /* CLOCK_MONOTONIC µs: systemd timed out, calls fail */
 };
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Every call's result passes here: a timeout pauses the calls that follow. */
+static int noted(struct unit_bus *b, int r)
+{
+	if (r == -ETIMEDOUT)
+		b->unresponsive_until = now_usec() + UNRESPONSIVE_PAUSE_USEC;
+	return r;
+}
 
 void unit_property_done(struct unit_property *p)
 {
@@ -65,14 +86,25 @@ static void disconnect(struct unit_bus *b)
 	b->bus = sd_bus_flush_close_unref(b->bus);
 }
 
-void unit_bus_free(struct unit_bus *b)
+/* The match goes, and what it let in meanwhile is read and dropped. */
+static void forget_jobs(struct unit_bus *b)
 {
-	disconnect(b);
-	free(b->address);
+	b->job_removed = sd_bus_slot_unref(b->job_removed);
+	while (b->bus && sd_bus_process(b->bus, NULL) > 0)
+		;
 	for (size_t i = 0; i < JOBS_REMEMBERED; i++) {
 		free(b->jobs[i].path);
 		free(b->jobs[i].result);
+		b->jobs[i] = (struct finished_job){};
 	}
+	b->next_job = 0;
+}
+
+void unit_bus_free(struct unit_bus *b)
+{
+	forget_jobs(b);
+	disconnect(b);
+	free(b->address);
 	free(b);
 }
 
@@ -90,13 +122,8 @@ static int connect_bus(struct unit_bus *b)
 			r = sd_bus_start(b->bus);
 	} else
 		r = sd_bus_open_system(&b->bus);
-	/* Before any job is queued: the requester of a job hears of its end without
-	 * Subscribe(), which would bring every unit's signals. */
 	if (r >= 0)
 		r = sd_bus_set_method_call_timeout(b->bus, CALL_TIMEOUT_USEC);
-	if (r >= 0)
-		r = sd_bus_match_signal(b->bus, &b->job_removed, SYSTEMD_DEST, SYSTEMD_PATH,
-					SYSTEMD_MANAGER, "JobRemoved", on_job_removed, b);
 	if (r < 0)
 		disconnect(b);
 	return r;
@@ -105,6 +132,8 @@ static int connect_bus(struct unit_bus *b)
 /* A connection lost (the bus daemon restarted) is made again at the next call. */
 static int connected(struct unit_bus *b)
 {
+	if (b->unresponsive_until > now_usec())
+		return -ETIMEDOUT;
 	if (b->bus && sd_bus_is_open(b->bus) > 0)
 		return 0;
 	disconnect(b);
@@ -143,7 +172,7 @@ int unit_bus_systemd_version(struct unit_bus *b, char **ret)
 	r = sd_bus_get_property_string(b->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
 				       "Version", &error, ret);
 	sd_bus_error_free(&error);
-	return r;
+	return noted(b, r);
 }
 
 static int append_property(sd_bus_message *m, const struct unit_property *p)
@@ -188,14 +217,6 @@ static int append_properties(sd_bus_message *m, const struct unit_property *prop
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = append_property(m, &props[i]);
 	return r;
-}
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static const struct finished_job *finished(const struct unit_bus *b, const char *path)
@@ -266,6 +287,11 @@ int unit_start_scope(struct unit_bus *b, const char *name, const char *slice, pi
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "a(sa(sv))", 0);
+	/* Before the job is queued, and only while it runs: its requester hears of its end
+	 * without Subscribe(); a match kept between jobs would queue every job of the host. */
+	if (r >= 0)
+		r = sd_bus_match_signal(b->bus, &b->job_removed, SYSTEMD_DEST, SYSTEMD_PATH,
+					SYSTEMD_MANAGER, "JobRemoved", on_job_removed, b);
 	if (r >= 0)
 		r = sd_bus_call(b->bus, m, 0, &error, &reply);
 	if (r < 0) {
@@ -280,11 +306,12 @@ int unit_start_scope(struct unit_bus *b, const char *name, const char *slice, pi
 	if (r >= 0)
 		r = wait_for_job(b, path, ret_error);
 out:
+	forget_jobs(b);
 	free(path);
 	sd_bus_message_unref(reply);
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&error);
-	return r;
+	return noted(b, r);
 }
 
 int unit_attach_process(struct unit_bus *b, const char *name, pid_t pid, char **ret_error)
@@ -300,7 +327,7 @@ int unit_attach_process(struct unit_bus *b, const char *name, pid_t pid, char **
 	if (r < 0)
 		r = bus_failure(r, &error, ret_error);
 	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
+	return noted(b, r < 0 ? r : 0);
 }
 
 int unit_set_properties(struct unit_bus *b, const char *name, const struct unit_property *props,
@@ -329,7 +356,7 @@ int unit_set_properties(struct unit_bus *b, const char *name, const struct unit_
 	}
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
+	return noted(b, r < 0 ? r : 0);
 }
 
 int unit_control_group(struct unit_bus *b, const char *name, char **ret, char **ret_error)
@@ -349,7 +376,7 @@ int unit_control_group(struct unit_bus *b, const char *name, char **ret, char **
 			r = bus_failure(r, &error, ret_error);
 	}
 	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
+	return noted(b, r < 0 ? r : 0);
 }
 
 static bool machined_absent(const sd_bus_error *error)
@@ -386,7 +413,7 @@ int machine_of_pid(struct unit_bus *b, pid_t pid, char **ret_name)
 out:
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&error);
-	return r;
+	return noted(b, r);
 }
 
 int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16, pid_t leader,
@@ -414,18 +441,30 @@ int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16
 	}
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
+	return noted(b, r < 0 ? r : 0);
 }
 
 bool machine_name_is_valid(const char *name)
 {
-	size_t n = strlen(name);
+	/* machined's rule is systemd's hostname_is_valid(): labels of letters, digits and '-',
+	 * joined by '.', none empty, none starting or ending with '-'; at most 64. */
+	bool label_start = true, hyphen = false;
+	size_t n = 0;
 
-	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-' || strstr(name, ".."))
-		return false;
-	for (const char *c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+	for (const char *c = name; *c; c++, n++) {
+		if (*c == '.') {
+			if (label_start || hyphen)
+				return false;
+			label_start = true;
+		} else if (*c == '-') {
+			if (label_start)
+				return false;
+			hyphen = true;
+		} else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			   (*c >= '0' && *c <= '9')) {
+			label_start = hyphen = false;
+		} else
 			return false;
-	return true;
+	}
+	return n > 0 && n <= 64 && !label_start && !hyphen;
 }

@@ -76,5 +76,5 @@ int machine_of_pid(struct unit_bus *b, pid_t pid, char **ret_name);
 int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16, pid_t leader,
 		     char **ret_error);
 
-/* Whether a name may be a machined machine name (hostname-like, at most 64 characters). */
+/* Whether machined takes name as a machine name (a valid hostname, at most 64 characters). */
 bool machine_name_is_valid(const char *name);

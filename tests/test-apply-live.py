@@ -245,6 +245,31 @@ def check_numa_move(tmp, cfg):
     os.unlink(pol)
 
 
+def check_backend_switch(tmp, cfg):
+    """A VM whose groups the cgroupfs backend made (kvmtuned used it before) becomes a unit
+    when the systemd backend takes over, and a dry run counts what that apply does."""
+    old_cfg = os.path.join(tmp, "etc-cgroupfs")
+    shutil.copytree(cfg, old_cfg)
+    with open(os.path.join(old_cfg, "kvmtuned.yaml"), "w") as f:
+        f.write("backend: cgroupfs\ncgroup_parent: %s\n" % PARENT)
+    p, _ = start_qemu(tmp, "apl-switch", ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
+    wait_named(p.pid, 2, 1)
+    r = ctl(old_cfg, "apply", "apl-switch")
+    unit = scope("apl-switch")
+    check("switch: the cgroupfs backend placed the VM, no unit", r.returncode == 0 and
+          "/%s/" % unit in open("/proc/%d/task/%d/cgroup" % (p.pid, p.pid)).read() and
+          systemctl("is-active", unit) != "active", r.stdout + r.stderr)
+    would = changed(ctl(cfg, "apply", "--dry-run", "apl-switch").stdout)
+    r = ctl(cfg, "apply", "apl-switch")
+    check("switch: the systemd backend makes it its unit", r.returncode == 0 and
+          systemctl("is-active", unit) == "active", r.stdout + r.stderr)
+    check("switch: as many changes as its dry run said (%s vs %s)" % (changed(r.stdout), would),
+          changed(r.stdout) == would and would and would[0] > 0, r.stdout)
+    check_vm("apl-switch", p)
+    p.send_signal(signal.SIGTERM)
+    p.wait(10)
+
+
 def systemctl(*args):
     return subprocess.run(["systemctl"] + list(args), capture_output=True, text=True).stdout.strip()
 
@@ -348,6 +373,7 @@ def main():
               all(n == 0 for n in changed(r.stdout)), r.stdout)
         if SYSTEMD:
             check_systemd(cfg, vms)
+            check_backend_switch(tmp, cfg)
 
         # Drift: taskset on vCPU 1 (allowed 0-1) is undone by the next apply.
         name, p = next(iter(vms.items()))

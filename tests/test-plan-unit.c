@@ -78,32 +78,65 @@ static void systemd_cpu_max(uint64_t per_sec, uint64_t period, char *buf, size_t
 	snprintf(buf, n, "%" PRIu64 " %" PRIu64, q < 1000 ? 1000 : q, p);
 }
 
-/* Every quota the policy allows, over periods from 1 ms to 1 s: systemd writes it back. */
+/*
+ * Every quota over periods from 1 ms to 1 s: the property is whole percent (what systemd's
+ * drop-in keeps across daemon-reload), the expected value is what systemd then writes, within
+ * half a percent of the policy's, and exactly the policy's when that is a whole percent.
+ */
 TEST(cpu_max_round_trips)
 {
 	static const uint64_t periods[] = { 1000, 3000, 7919, 100000, 333333, 1000000 };
-	unsigned checked = 0;
+	unsigned checked = 0, exact = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(periods); i++)
 		for (uint64_t q = 1000; q <= 4 * periods[i] && q < 4000000; q += 997) {
+			uint64_t p = periods[i], wq, wp;
 			char value[64], got[64];
 			struct action a;
 
-			snprintf(value, sizeof(value), "%" PRIu64 " %" PRIu64, q, periods[i]);
+			snprintf(value, sizeof(value), "%" PRIu64 " %" PRIu64, q, p);
 			a = write_of("cpu.max", value);
 			ASSERT_EQ(unit_properties_for(&a), 1);
 			ASSERT_EQ(a.kind, ACTION_UNIT_WRITE);
 			ASSERT_EQ(a.n_props, 2u);
 			ASSERT_STREQ(a.props[0].name, "CPUQuotaPerSecUSec");
 			ASSERT_STREQ(a.props[1].name, "CPUQuotaPeriodUSec");
+			ASSERT_EQ_U64(a.props[0].value % 10000, 0);
 			systemd_cpu_max(a.props[0].value, a.props[1].value, got, sizeof(got));
-			if (!streq(got, value))
-				FAIL_AT("cpu.max %s: systemd would write %s", value, got);
+			if (!streq(got, a.value))
+				FAIL_AT("cpu.max %s: expects %s, systemd would write %s", value,
+					a.value, got);
+			ASSERT_EQ(sscanf(a.value, "%" SCNu64 " %" SCNu64, &wq, &wp), 2);
+			if (wp == p && q * 100 >= p) {
+				/* the same period: the nearest percent of it, or the very value */
+				ASSERT_TRUE(wq * 200 + p >= q * 200 && wq * 200 <= q * 200 + p);
+				if (q * 100 % p == 0) {
+					ASSERT_STREQ(a.value, value);
+					exact++;
+				}
+			}
 			checked++;
 			action_free(&a);
 		}
-	printf("  %u quotas written back exactly\n", checked);
-	ASSERT_TRUE(checked > 1000);
+	/* Whole percents of periods that are whole hundreds of microseconds. */
+	for (uint64_t pct = 1; pct <= 400; pct++)
+		for (uint64_t p = 10000; p <= 1000000; p *= 10) {
+			char value[64];
+			struct action a;
+
+			snprintf(value, sizeof(value), "%" PRIu64 " %" PRIu64, pct * p / 100, p);
+			a = write_of("cpu.max", value);
+			ASSERT_EQ(unit_properties_for(&a), 1);
+			ASSERT_EQ_U64(a.props[0].value, pct * 10000);
+			if (pct * p / 100 >= 1000) {
+				ASSERT_STREQ(a.value, value);
+				exact++;
+			}
+			action_free(&a);
+		}
+	printf("  %u quotas within half a percent, %u whole percents kept exactly\n", checked,
+	       exact);
+	ASSERT_TRUE(checked > 1000 && exact > 1000);
 }
 
 /* No quota: systemd writes its default period whatever the unit says; the expectation too. */
@@ -218,7 +251,12 @@ TEST(machine_names_and_uuids)
 	uint8_t u[16];
 
 	ASSERT_TRUE(machine_name_is_valid("web01"));
-	ASSERT_TRUE(machine_name_is_valid("db-2.example_a"));
+	ASSERT_TRUE(machine_name_is_valid("db-2.example.org"));
+	ASSERT_FALSE(machine_name_is_valid("web_01"));
+	ASSERT_FALSE(machine_name_is_valid("web-"));
+	ASSERT_FALSE(machine_name_is_valid("-web"));
+	ASSERT_FALSE(machine_name_is_valid("a-.b"));
+	ASSERT_FALSE(machine_name_is_valid("a."));
 	ASSERT_FALSE(machine_name_is_valid("web/01"));
 	ASSERT_FALSE(machine_name_is_valid(".hidden"));
 	ASSERT_FALSE(machine_name_is_valid("a..b"));

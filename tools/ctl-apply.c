@@ -129,7 +129,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	if (a->origin)
 		fprintf(f, "  [%s:%u]", a->origin->file, a->origin->line);
 	if (o == APPLY_FAILED) {
-		const char *why = apply_explain(a, error) ?: old; /* old: the service's word */
+		const char *why = apply_failure_detail(a, error, old);
 
 		fprintf(f, ": %s%s%s", strerror(-error), why ? ": " : "", why ?: "");
 	}

@@ -80,7 +80,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	if (o == APPLY_WARNING)
 		fprintf(stderr, "kvmtunectl: warning: %s\n", a->value);
 	if (o == APPLY_FAILED) {
-		const char *why = apply_explain(a, error) ?: old; /* old: the service's word */
+		const char *why = apply_failure_detail(a, error, old);
 
 		(*failed)++;
 		fprintf(stderr, "kvmtunectl: could not set up %s (%s%s%s): %s%s%s\n", a->what,
@@ -137,7 +137,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	_cleanup_free_ char *binary = NULL;
 	const char *policy_file = NULL, *name;
 	struct apply_stats stats = {};
-	struct enforcer e = {};
+	_cleanup_(enforcer_done) struct enforcer e = {};
 	struct vm self = {};
 	struct vm_identity id;
 	unsigned failed = 0;
