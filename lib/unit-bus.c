@@ -20,8 +20,8 @@
  * Inside the daemon's watchdog (30 s): after a call times out, calls fail at once for a while,
  * so a hung systemd costs one pass at most one timeout, not one per VM.
  */
-#define CALL_TIMEOUT_USEC	(UINT64_C(5) * 1000000)
-#define JOB_TIMEOUT_USEC	(UINT64_C(5) * 1000000)
+#define CALL_TIMEOUT_USEC	(UINT64_C(10) * 1000000)
+#define JOB_TIMEOUT_USEC	(UINT64_C(10) * 1000000)
 #define UNRESPONSIVE_PAUSE_USEC (UINT64_C(30) * 1000000)
 #define JOBS_REMEMBERED		32
 
@@ -48,7 +48,10 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* Every call's result passes here: a timeout pauses the calls that follow. */
+/*
+ * Every call to systemd passes its result here: a timeout pauses the calls that follow. Not
+ * machined's: its first call may wait for it to be started (bus activation).
+ */
 static int noted(struct unit_bus *b, int r)
 {
 	if (r == -ETIMEDOUT)
@@ -413,7 +416,7 @@ int machine_of_pid(struct unit_bus *b, pid_t pid, char **ret_name)
 out:
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&error);
-	return noted(b, r);
+	return r;
 }
 
 int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16, pid_t leader,
@@ -441,7 +444,7 @@ int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16
 	}
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&error);
-	return noted(b, r < 0 ? r : 0);
+	return r < 0 ? r : 0;
 }
 
 bool machine_name_is_valid(const char *name)

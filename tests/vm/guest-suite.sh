@@ -31,7 +31,13 @@ run() { # NAME COMMAND...
 		grep '^info: ' <<<"$out" | sed 's/^info: /    /' # figures a test reports
 		;;
 	77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 skipped <<<"$out")" ;;
-	*) failed=$((failed + 1)); echo "FAIL $name (exit $rc)"; sed 's/^/    /' <<<"$out" | tail -n 60 ;;
+	*)
+		failed=$((failed + 1))
+		echo "FAIL $name (exit $rc)"
+		grep -A4 '^FAIL: ' <<<"$out" | sed 's/^/    /' | head -n 80 # every failed check
+		echo "    ... the end of its output:"
+		sed 's/^/    /' <<<"$out" | tail -n 40
+		;;
 	esac
 }
 
