@@ -273,26 +273,41 @@ static const char *new_group_value(const char *file, int version)
 	return NULL;
 }
 
-static enum apply_outcome do_write(struct run *run, const struct action *a, int fd, int version,
-				   char **old, int *error)
+/*
+ * What a file holds, to compare with what the plan wants: the kernel's value; in a dry run what
+ * the run would already have written, or, with new_group_defaults, what a group this plan
+ * makes would hold. Returns 0 with *current, or -errno.
+ */
+static int read_current(struct run *run, const struct action *a, int fd, int version,
+			bool new_group_defaults, char **current)
 {
-	int r = cgroup_read(fd, a->group, a->file, old);
+	int r = cgroup_read(fd, a->group, a->file, current);
 	const struct overlay_entry *e =
 		run->ctx->dry_run ? overlay_find(run->ctx->overlay, a, a->file) : NULL;
 
 	if (e) {
 		/* A value this dry run would already have written. */
-		free(*old);
-		*old = e->value ? strdup(e->value) : NULL;
-		r = *old ? 0 : -ENOMEM;
-	} else if (r == -ENOENT && run->ctx->dry_run && cgroup_exists(fd, a->group) == 0) {
+		free(*current);
+		*current = e->value ? strdup(e->value) : NULL;
+		return *current ? 0 : -ENOMEM;
+	}
+	if (new_group_defaults && r == -ENOENT && run->ctx->dry_run &&
+	    cgroup_exists(fd, a->group) == 0) {
 		/* The group comes with this plan: compare with what a new group holds. */
 		const char *fresh = new_group_value(a->file, version);
 
-		free(*old);
-		*old = fresh ? strdup(fresh) : NULL;
-		r = *old ? 0 : -ENOENT;
+		free(*current);
+		*current = fresh ? strdup(fresh) : NULL;
+		return *current ? 0 : -ENOENT;
 	}
+	return r;
+}
+
+static enum apply_outcome do_write(struct run *run, const struct action *a, int fd, int version,
+				   char **old, int *error)
+{
+	int r = read_current(run, a, fd, version, true, old);
+
 	if (r < 0 && run->ctx->dry_run) {
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
@@ -313,21 +328,26 @@ static enum apply_outcome do_write(struct run *run, const struct action *a, int 
 	return APPLY_DONE;
 }
 
+/* Is cgroup (as /proc/PID/cgroup shows it) group itself, or, with subtree, below it? */
+static bool cgroup_is_in(const char *cgroup, const char *group, bool subtree)
+{
+	size_t n = strlen(group);
+
+	cgroup += cgroup[0] == '/';
+	return strncmp(cgroup, group, n) == 0 &&
+	       (cgroup[n] == '\0' || (subtree && cgroup[n] == '/'));
+}
+
 /* Is the thread's group for this hierarchy `group` (or below it, with subtree)? */
 static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t tid, int version,
 		     bool subtree)
 {
 	_cleanup_free_ char *cur = NULL;
-	size_t n = strlen(a->group);
 	int r = proc_read_cgroup(ctx->proc_fd, a->pid, tid,
 				 version == 1 ? cgroup_controller_v1_name(a->controller) : NULL,
 				 &cur);
-	const char *c;
 
-	if (r < 0)
-		return r;
-	c = cur + (cur[0] == '/');
-	return strncmp(c, a->group, n) == 0 && (c[n] == '\0' || (subtree && c[n] == '/'));
+	return r < 0 ? r : cgroup_is_in(cur, a->group, subtree);
 }
 
 static enum apply_outcome do_attach(struct run *run, const struct action *a, int fd, int version,
@@ -499,14 +519,6 @@ static const char *unit_of(const char *group)
 	return slash ? slash + 1 : group;
 }
 
-static bool in_group(const char *cgroup, const char *group)
-{
-	size_t n = strlen(group);
-
-	cgroup += cgroup[0] == '/';
-	return strncmp(cgroup, group, n) == 0 && (cgroup[n] == '\0' || cgroup[n] == '/');
-}
-
 /*
  * The unit properties the scope starts with: all but AllowedMemoryNodes. The kernel (cgroup v2,
  * 6.1 measured) migrates a process's memory when the cpuset.mems of its group changes, not
@@ -562,7 +574,7 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 	if (!run->ctx->bus)
 		return (*error = -ENOTCONN, APPLY_FAILED);
 	/* In the group, and the group is the unit's: not, after the cgroupfs backend made it. */
-	if (in_group(*old, a->group) && unit_owns(run->ctx->bus, a->group))
+	if (cgroup_is_in(*old, a->group, true) && unit_owns(run->ctx->bus, a->group))
 		return APPLY_UNCHANGED;
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
@@ -576,7 +588,7 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 		r = unit_attach_process(run->ctx->bus, unit, a->pid, &detail);
 	if (r >= 0)
 		r = unit_control_group(run->ctx->bus, unit, &cgroup, &detail);
-	if (r >= 0 && !in_group(cgroup, a->group)) {
+	if (r >= 0 && !cgroup_is_in(cgroup, a->group, true)) {
 		if (asprintf(&detail, "systemd made it '%s'", cgroup) < 0)
 			detail = NULL;
 		r = -EXDEV;
@@ -609,29 +621,25 @@ static int read_until_matches(int fd, const struct action *a, char **current)
 	return r < 0 ? r : -EIO;
 }
 
-static enum apply_outcome do_unit_write(struct run *run, const struct action *a, int fd, char **old,
-					int *error)
+static enum apply_outcome do_unit_write(struct run *run, const struct action *a, int fd,
+					int version, char **old, int *error)
 {
 	_cleanup_free_ char *now = NULL, *detail = NULL;
-	int r = cgroup_read(fd, a->group, a->file, old);
-	const struct overlay_entry *e =
-		run->ctx->dry_run ? overlay_find(run->ctx->overlay, a, a->file) : NULL;
+	/* No new-group defaults: a scope this run makes gets every property at once. */
+	int r = read_current(run, a, fd, version, false, old);
 
-	if (e || (r < 0 && run->ctx->dry_run)) {
-		/* A dry run: the scope or this value would be new. */
-		if (e && e->value && cgroup_value_matches(a->file, e->value, a->value))
-			return APPLY_UNCHANGED;
+	if (r < 0 && run->ctx->dry_run) {
 		overlay_set(run->ctx->overlay, a, a->file, a->value);
 		return APPLY_WOULD;
 	}
-	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value) && run->scope_started) {
+	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value)) {
+		if (!run->scope_started)
+			return APPLY_UNCHANGED;
 		/* Set now, by the scope this run made with it. */
 		free(*old);
 		*old = NULL;
 		return APPLY_DONE;
 	}
-	if (r >= 0 && cgroup_value_matches(a->file, *old, a->value))
-		return APPLY_UNCHANGED;
 	if (r == -ENOENT && cgroup_exists(fd, a->group) == 0)
 		return APPLY_GONE; /* the VM ended: systemd removed its scope */
 	if (run->ctx->dry_run) {
@@ -667,7 +675,7 @@ static enum apply_outcome do_machine(struct run *run, const struct action *a, ch
 
 	if (r < 0)
 		return is_gone(r) ? APPLY_GONE : (*error = r, APPLY_FAILED);
-	if (!in_group(cgroup, a->group)) {
+	if (!cgroup_is_in(cgroup, a->group, true)) {
 		/* machined would take whatever unit the process is in now (a session, say). */
 		if (run->ctx->dry_run)
 			return APPLY_WOULD;
@@ -727,7 +735,7 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 	case ACTION_SCOPE:
 		return do_scope(run, a, old, error);
 	case ACTION_UNIT_WRITE:
-		return do_unit_write(run, a, fd, old, error);
+		return do_unit_write(run, a, fd, version, old, error);
 	case ACTION_MACHINE:
 		return do_machine(run, a, old, error);
 	default:

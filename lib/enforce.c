@@ -200,10 +200,9 @@ static int remove_if_stale(struct enforcer *e, const char *name, const struct vm
 			   struct apply_stats *stats)
 {
 	_cleanup_free_ char *group = NULL;
-	size_t n = strlen(name);
 
 	/* Only VM groups: a slice such as kvmtune-test.slice also lives here on systemd. */
-	if (strncmp(name, "kvmtune-", 8) != 0 || n < 6 || !streq(name + n - 6, ".scope") ||
+	if (strncmp(name, "kvmtune-", 8) != 0 || !has_suffix(name, ".scope") ||
 	    vm_runs_in(vms, n_vms, name))
 		return 0;
 	if (asprintf(&group, "%s/%s", host_facts(e)->parent, name) < 0)

@@ -99,6 +99,14 @@ static inline bool streq(const char *a, const char *b)
 	return a == b || (a && b && __builtin_strcmp(a, b) == 0);
 }
 
+/* Whether s is longer than suffix and ends with it ("x.yaml", not ".yaml" itself). */
+static inline bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = __builtin_strlen(s), m = __builtin_strlen(suffix);
+
+	return n > m && __builtin_strcmp(s + n - m, suffix) == 0;
+}
+
 /* Iterate over a C array of n elements. */
 #define FOREACH_ARRAY(i, array, n) for (typeof(&*(array)) i = (array); i && i < (array) + (n); i++)
 

@@ -66,11 +66,9 @@ int policy_load_file(const char *path, const struct policy_env *env, struct poli
 
 static bool is_policy_name(const char *name)
 {
-	size_t n = strlen(name);
-
 	if (name[0] == '.')
 		return false;
-	return (n > 5 && streq(name + n - 5, ".yaml")) || (n > 4 && streq(name + n - 4, ".yml"));
+	return has_suffix(name, ".yaml") || has_suffix(name, ".yml");
 }
 
 static int compare_strings(const void *a, const void *b)

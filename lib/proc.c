@@ -171,13 +171,11 @@ int proc_read_exe(int proc_fd, pid_t pid, char **ret)
 	static const char deleted[] = " (deleted)";
 	char *exe;
 	int r = proc_read_link(proc_fd, pid, "exe", &exe);
-	size_t n;
 
 	if (r < 0)
 		return r;
-	n = strlen(exe);
-	if (n > sizeof(deleted) - 1 && streq(exe + n - (sizeof(deleted) - 1), deleted))
-		exe[n - (sizeof(deleted) - 1)] = '\0';
+	if (has_suffix(exe, deleted))
+		exe[strlen(exe) - (sizeof(deleted) - 1)] = '\0';
 	*ret = exe;
 	return 0;
 }

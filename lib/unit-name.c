@@ -39,10 +39,10 @@ char *vm_scope_name(const char *vm_name)
 
 int slice_path(const char *slice, char **ret)
 {
-	size_t n = strlen(slice), len;
+	size_t n = strlen(slice), len, parts = 1;
 	char *p, *t;
 
-	if (n <= 6 || strcmp(slice + n - 6, ".slice") != 0 || strchr(slice, '/'))
+	if (!has_suffix(slice, ".slice") || strchr(slice, '/'))
 		return -EINVAL;
 	if (streq(slice, "-.slice"))
 		return (*ret = strdup("")) ? 0 : -ENOMEM;
@@ -53,8 +53,11 @@ int slice_path(const char *slice, char **ret)
 		if (!(isalnum((unsigned char)slice[i]) || strchr(":_.\\-", slice[i])) ||
 		    (slice[i] == '-' && slice[i + 1] == '-'))
 			return -EINVAL;
-	/* Each '-' starts a parent: "a-b-c" lives in a.slice/a-b.slice/a-b-c.slice. */
-	p = t = malloc(n * n + 1);
+	/* Each '-' starts a parent: "a-b-c" lives in a.slice/a-b.slice/a-b-c.slice. Each of
+	 * those is at most n long, with its '/'. */
+	for (size_t i = 0; i < len; i++)
+		parts += slice[i] == '-';
+	p = t = malloc(parts * (n + 1) + 1);
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i <= len; i++)
