@@ -10,6 +10,7 @@ held by another client, and an empty host.
 
 Usage: test-discover-live.py KVMTUNECTL. Starts and ends only its own processes, by pid.
 """
+import errno
 import json
 import os
 import shutil
@@ -90,9 +91,10 @@ def wait_ready(sock, pid, vcpus, names):
 
 
 def status(config, *vms, proc_root=None):
+    """status --json; the limit only keeps a hang from stalling the suite (not a timing check)."""
     cmd = [CTL, "-C", config] + (["--proc-root", proc_root] if proc_root else []) + ["status", "--json"] + list(vms)
     t0 = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - t0
     return r, elapsed
 
@@ -263,15 +265,21 @@ def main():
         r = subprocess.run([CTL, "-C", withqmp, "status", "victim"], capture_output=True, text=True)
         check("status of the impostor's name: no such VM, exit 3", r.returncode == 3, r.stderr)
 
-        # A QMP socket held by another client: status answers within a second from names.
+        # A QMP socket held by another client: status gives up on QMP at its own deadline (it
+        # says it timed out) and answers from names. How long that takes is the benchmark's
+        # business: on a loaded 2-core host or in the emulated guest any fixed bound is a coin
+        # toss, so the time is printed beside a baseline of the same run, not asserted.
         if "tcg-named" in vms:
             p, sock, _ = vms["tcg-named"]
             roles, _ = truth(sock, p.pid)
+            _, baseline = status(noqmp, "tcg-named")
             with QMP(sock):
                 r, elapsed = status(withqmp, "tcg-named")
-            vm = json.loads(r.stdout)["vms"][0]
-            check("held QMP socket: status answers in %.2fs (< 1s)" % elapsed, elapsed < 1.0)
-            check("held QMP socket: QMP is reported as not answering", vm["qmp"] != "answered", vm["qmp"])
+            check("held QMP socket: status answers, exit 0", r.returncode == 0, r.stderr)
+            vm = json.loads(r.stdout)["vms"][0] if r.returncode == 0 else {"qmp": None, "threads": [], "note": None}
+            check("held QMP socket: QMP is reported as timed out, not answered",
+                  vm["qmp"] == os.strerror(errno.ETIMEDOUT), vm["qmp"])
+            print("info: held QMP socket: status took %.2fs, %.2fs without QMP" % (elapsed, baseline))
             compare("held QMP socket", vm, roles, False)
 
         # An empty host.
