@@ -66,6 +66,11 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			  why ? ": " : "", why ?: "");
 		break;
 	}
+	case APPLY_REPLACED:
+		log_about(LOG_NOTICE, &about,
+			  "skipped %s: %s %d now names another task (the one seen has ended)",
+			  a->what, a->tid == a->pid ? "pid" : "tid", (int)a->tid);
+		break;
 	case APPLY_WARNING:
 		/* Said when the VM was first enforced and at each reload; not every rescan. */
 		if (!p->drift)

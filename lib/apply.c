@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "apply.h"
@@ -12,10 +13,12 @@
 #include "macro.h"
 #include "numa-maps.h"
 #include "proc.h"
+#include "task-ref.h"
 
 static const char *const outcome_names[_APPLY_OUTCOME_MAX] = {
-	[APPLY_DONE] = "done", [APPLY_UNCHANGED] = "unchanged", [APPLY_WOULD] = "would",
-	[APPLY_GONE] = "gone", [APPLY_FAILED] = "failed",	[APPLY_WARNING] = "warning",
+	[APPLY_DONE] = "done",	       [APPLY_UNCHANGED] = "unchanged", [APPLY_WOULD] = "would",
+	[APPLY_GONE] = "gone",	       [APPLY_FAILED] = "failed",	[APPLY_WARNING] = "warning",
+	[APPLY_REPLACED] = "replaced",
 };
 
 const char *apply_outcome_to_string(enum apply_outcome o)
@@ -180,7 +183,76 @@ struct run {
 	 * to that group's CPUs by itself. */
 	pid_t *cpuset_joins;
 	size_t n_cpuset_joins, allocated;
+	/* The tasks this run acts on, each bound at its first action (result < 0: not the task
+	 * the plan saw, so none of its actions is carried out). */
+	struct target {
+		struct task_ref ref;
+		int result;
+	} * targets;
+	size_t n_targets, allocated_targets;
 };
+
+/* ---- acting only on the task the plan saw ---- */
+
+/* APPLY_GONE when the task ended; APPLY_REPLACED when its TID now names another task. */
+static enum apply_outcome not_the_task(const struct run *run, const struct action *a)
+{
+	char path[16];
+	struct stat st;
+
+	(void)snprintf(path, sizeof(path), "%d", (int)a->tid);
+	return fstatat(run->ctx->proc_fd, path, &st, 0) == 0 ? APPLY_REPLACED : APPLY_GONE;
+}
+
+/* The reference to a's task for this run: bound at its first use. 0, -ESRCH, -errno. */
+static int target_of(struct run *run, const struct action *a, const struct task_ref **ret)
+{
+	struct target *t;
+
+	FOREACH_ARRAY (x, run->targets, run->n_targets)
+		if (x->ref.pid == a->pid && x->ref.tid == a->tid) {
+			*ret = &x->ref;
+			return x->result;
+		}
+	if (GROW_ARRAY(run->targets, run->allocated_targets, run->n_targets + 1) < 0)
+		return -ENOMEM;
+	t = &run->targets[run->n_targets++];
+	t->ref = (struct task_ref){ .pid = a->pid, .tid = a->tid, .pidfd = -EBADF };
+	t->result = task_ref_open(run->ctx->proc_fd, a->pid, a->tid, a->starttime, &t->ref);
+	*ret = &t->ref;
+	return t->result;
+}
+
+/*
+ * Before a call that changes a's task: is it still the task the plan saw? APPLY_DONE when it
+ * is (go on), else the outcome to report (gone, replaced, or failed with *error).
+ */
+static enum apply_outcome verify_target(struct run *run, const struct action *a,
+					const struct task_ref **ref, int *error)
+{
+	int r = target_of(run, a, ref);
+
+	if (r >= 0)
+		r = task_ref_check(*ref, run->ctx->proc_fd);
+	if (r == -ESRCH)
+		return not_the_task(run, a);
+	if (r < 0) {
+		*error = r;
+		return APPLY_FAILED;
+	}
+	return APPLY_DONE;
+}
+
+/*
+ * After the call: the task still alive means it held the TID throughout. If it ended meanwhile
+ * the call may have reached a task that took the TID in between; nothing can tell, so the
+ * outcome says the task is gone rather than that the change was made.
+ */
+static enum apply_outcome after_call(const struct run *run, const struct task_ref *ref,
+				     enum apply_outcome o)
+{
+	return o == APPLY_DONE && task_ref_check(ref, run->ctx->proc_fd) == -ESRCH ? APPLY_GONE : o;
+}
 
 static bool would_join_cpuset(const struct run *run, pid_t tid)
 {
@@ -354,6 +426,8 @@ static enum apply_outcome do_attach(struct run *run, const struct action *a, int
 				    int *error)
 {
 	bool process = a->kind == ACTION_ATTACH_PROCESS;
+	const struct task_ref *ref;
+	enum apply_outcome o;
 	char id[16];
 	int r;
 
@@ -378,6 +452,9 @@ static enum apply_outcome do_attach(struct run *run, const struct action *a, int
 		if (r < 0 && is_gone(r))
 			return APPLY_GONE;
 	}
+	o = verify_target(run, a, &ref, error);
+	if (o != APPLY_DONE)
+		return o;
 	if (run->ctx->dry_run) {
 		bool cpuset = a->controller == CGROUP_CPUSET ||
 			      (version == 2 && run->ctx->fs->v2[CGROUP_CPUSET]);
@@ -399,15 +476,19 @@ static enum apply_outcome do_attach(struct run *run, const struct action *a, int
 		*error = r;
 		return APPLY_FAILED;
 	}
-	return APPLY_DONE;
+	return after_call(run, ref, APPLY_DONE);
 }
 
 static enum apply_outcome do_affinity(struct run *run, const struct action *a, char **old,
 				      int *error)
 {
+	const struct task_ref *ref;
 	cpu_set_t cur, want;
 	struct cpuset have = {};
+	enum apply_outcome o = verify_target(run, a, &ref, error);
 
+	if (o != APPLY_DONE)
+		return o;
 	if (sched_getaffinity(a->tid, sizeof(cur), &cur) < 0)
 		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
 	for (int i = 0; i < CPU_SETSIZE; i++)
@@ -425,18 +506,26 @@ static enum apply_outcome do_affinity(struct run *run, const struct action *a, c
 	CPUSET_FOREACH (i, &a->cpus)
 		if (i < CPU_SETSIZE)
 			CPU_SET(i, &want);
+	o = verify_target(run, a, &ref, error); /* the read above took a while */
+	if (o != APPLY_DONE)
+		return o;
 	if (sched_setaffinity(a->tid, sizeof(want), &want) < 0)
 		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
-	return APPLY_DONE;
+	return after_call(run, ref, APPLY_DONE);
 }
 
 static enum apply_outcome do_scheduler(struct run *run, const struct action *a, char **old,
 				       int *error)
 {
 	struct sched_param param = { .sched_priority = a->sched_priority };
-	int policy = sched_getscheduler(a->tid);
+	const struct task_ref *ref;
 	struct sched_param cur = {};
+	enum apply_outcome o = verify_target(run, a, &ref, error);
+	int policy;
 
+	if (o != APPLY_DONE)
+		return o;
+	policy = sched_getscheduler(a->tid);
 	if (policy < 0 || sched_getparam(a->tid, &cur) < 0)
 		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
 	policy &= ~SCHED_RESET_ON_FORK;
@@ -446,9 +535,12 @@ static enum apply_outcome do_scheduler(struct run *run, const struct action *a, 
 		return APPLY_UNCHANGED;
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
+	o = verify_target(run, a, &ref, error);
+	if (o != APPLY_DONE)
+		return o;
 	if (sched_setscheduler(a->tid, a->sched_policy, &param) < 0)
 		return errno == ESRCH ? APPLY_GONE : (*error = -errno, APPLY_FAILED);
-	return APPLY_DONE;
+	return after_call(run, ref, APPLY_DONE);
 }
 
 static enum apply_outcome do_rmdir(struct run *run, const struct action *a, int fd, int *error)
@@ -472,10 +564,15 @@ static enum apply_outcome do_migrate(struct run *run, const struct action *a, ch
 				     int *error)
 {
 	uint64_t bytes[NUMA_MAPS_NODES];
+	const struct task_ref *ref;
 	struct bitmask *from, *to;
 	uint64_t outside = 0;
-	int nodes = numa_maps_read(run->ctx->proc_fd, a->pid, bytes), r;
+	enum apply_outcome o = verify_target(run, a, &ref, error);
+	int nodes, r;
 
+	if (o != APPLY_DONE)
+		return o;
+	nodes = numa_maps_read(run->ctx->proc_fd, a->pid, bytes);
 	if (nodes < 0)
 		return is_gone(nodes) ? APPLY_GONE : (*error = nodes, APPLY_FAILED);
 	for (int n = 0; n < nodes; n++)
@@ -498,16 +595,19 @@ static enum apply_outcome do_migrate(struct run *run, const struct action *a, ch
 			numa_bitmask_setbit(to, (unsigned)n);
 		else
 			numa_bitmask_setbit(from, (unsigned)n);
-	r = from && to ? numa_migrate_pages(a->pid, from, to) : -1;
+	o = verify_target(run, a, &ref, error);
+	r = o != APPLY_DONE ? 0 : from && to ? numa_migrate_pages(a->pid, from, to) : -1;
 	if (r < 0)
 		*error = from && to ? -errno : -ENOMEM;
 	if (from)
 		numa_bitmask_free(from);
 	if (to)
 		numa_bitmask_free(to);
+	if (o != APPLY_DONE)
+		return o;
 	if (r < 0)
 		return is_gone(*error) ? APPLY_GONE : APPLY_FAILED;
-	return APPLY_DONE;
+	return after_call(run, ref, APPLY_DONE);
 }
 
 /* ---- the systemd backend ---- */
@@ -566,6 +666,8 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 	_cleanup_free_ struct unit_property *props = NULL;
 	_cleanup_free_ char *cgroup = NULL, *description = NULL, *detail = NULL;
 	const char *unit = unit_of(a->group);
+	const struct task_ref *ref;
+	enum apply_outcome o;
 	size_t n = 0;
 	int r = proc_read_cgroup(run->ctx->proc_fd, a->pid, 0, NULL, old);
 
@@ -581,6 +683,9 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 	if (plan_properties(run->plan, &props, &n) < 0 ||
 	    asprintf(&description, "kvmtune: QEMU pid %d", (int)a->pid) < 0)
 		return (*error = -ENOMEM, APPLY_FAILED);
+	o = verify_target(run, a, &ref, error); /* systemd takes the PID as a number */
+	if (o != APPLY_DONE)
+		return o;
 	r = unit_start_scope(run->ctx->bus, unit, a->value, a->pid, description, props, n, &detail);
 	if (r >= 0)
 		run->scope_started = true;
@@ -602,7 +707,7 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 		*error = r;
 		return APPLY_FAILED;
 	}
-	return APPLY_DONE;
+	return after_call(run, ref, APPLY_DONE);
 }
 
 /* systemd writes the cgroup after answering: wait for it, briefly. */
@@ -671,6 +776,8 @@ static enum apply_outcome do_machine(struct run *run, const struct action *a, ch
 				     int *error)
 {
 	_cleanup_free_ char *cgroup = NULL;
+	const struct task_ref *ref;
+	enum apply_outcome o;
 	int r = proc_read_cgroup(run->ctx->proc_fd, a->pid, 0, NULL, &cgroup);
 
 	if (r < 0)
@@ -691,6 +798,9 @@ static enum apply_outcome do_machine(struct run *run, const struct action *a, ch
 		return (*error = r, APPLY_FAILED);
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
+	o = verify_target(run, a, &ref, error); /* machined takes the leader as a number */
+	if (o != APPLY_DONE)
+		return o;
 	r = machine_register(run->ctx->bus, a->value, a->has_uuid ? a->uuid : NULL, a->pid, old);
 	if (r == -EHOSTDOWN)
 		return APPLY_UNCHANGED;
@@ -698,7 +808,7 @@ static enum apply_outcome do_machine(struct run *run, const struct action *a, ch
 		return APPLY_GONE;
 	if (r < 0)
 		return (*error = r, APPLY_FAILED);
-	return APPLY_DONE;
+	return after_call(run, ref, APPLY_DONE);
 }
 
 static enum apply_outcome apply_one(struct run *run, const struct action *a, char **old, int *error)
@@ -775,6 +885,9 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 			break;
 	}
 	free(run.cpuset_joins);
+	FOREACH_ARRAY (t, run.targets, run.n_targets)
+		task_ref_done(&t->ref);
+	free(run.targets);
 	return 0;
 }
 

@@ -17,6 +17,7 @@ enum apply_outcome {
 	APPLY_UNCHANGED, /* already so */
 	APPLY_WOULD,	 /* dry run: would change */
 	APPLY_GONE,	 /* the thread or process is gone: nothing to do */
+	APPLY_REPLACED,	 /* its TID (or PID) names another task now: skipped, not applied */
 	APPLY_FAILED,	 /* could not be enforced */
 	APPLY_WARNING,	 /* a plan warning */
 	_APPLY_OUTCOME_MAX,

@@ -123,6 +123,21 @@ static char *join(const char *a, const char *b)
 	return asprintf(&r, "%s%s%s", a, *a && *b ? "/" : "", b) < 0 ? NULL : r;
 }
 
+/* The task an action acts on, as discovery saw it (the applier checks it is still that one). */
+static void target_thread(struct action *a, const struct vm *vm, const struct vm_thread *t)
+{
+	a->pid = vm->pid;
+	a->tid = t->tid;
+	a->starttime = t->stat.starttime;
+}
+
+static void target_process(struct action *a, const struct vm *vm)
+{
+	a->pid = vm->pid;
+	a->tid = vm->pid;
+	a->starttime = vm->starttime;
+}
+
 const char *thread_group_name(const struct vm_thread *t, char *buf, size_t size)
 {
 	if (t->role == ROLE_VCPU)
@@ -652,17 +667,16 @@ static void plan_threads(struct builder *b, const struct group *g, size_t n_grou
 			if (b->host->version[c] == 0 || (v2 && c != CGROUP_CPU))
 				continue;
 			a = add(b, ACTION_ATTACH_THREAD, c, path, NULL, "%s thread", name);
-			if (a) {
-				a->pid = b->vm->pid;
-				a->tid = t->tid;
-			}
+			if (a)
+				target_thread(a, b->vm, t);
 		}
 		if (!cpuset_is_empty(&tg->cpus)) {
 			struct action *a = add(b, ACTION_AFFINITY, 0, NULL, tg->cpus_origin,
 					       "%s affinity", name);
 
-			a->pid = b->vm->pid;
-			a->tid = t->tid;
+			if (!a)
+				return;
+			target_thread(a, b->vm, t);
 			if (cpuset_copy(&a->cpus, &tg->cpus) < 0)
 				b->r = -ENOMEM;
 		}
@@ -727,8 +741,7 @@ static void plan_schedulers(struct builder *b)
 			a = add(b, ACTION_SCHEDULER, 0, NULL, s == &other ? NULL : &s->origin,
 				"%s scheduler", thread_group_name(t, name, sizeof(name)));
 			if (a) {
-				a->pid = b->vm->pid;
-				a->tid = t->tid;
+				target_thread(a, b->vm, t);
 				a->sched_policy = sched_to_kernel(s->policy);
 				a->sched_priority = s->priority;
 			}
@@ -750,7 +763,7 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 					  : NULL;
 
 		if (a) {
-			a->pid = b->vm->pid;
+			target_process(a, b->vm);
 			if (cpuset_copy(&a->cpus, &mems) < 0)
 				b->r = -ENOMEM;
 		}
@@ -799,7 +812,7 @@ static void plan_scope(struct builder *b, const char *vm_group)
 
 	if (!a)
 		return;
-	a->pid = b->vm->pid;
+	target_process(a, b->vm);
 	if (!(a->value = strdup(b->host->slice)))
 		b->r = -ENOMEM;
 }
@@ -846,7 +859,7 @@ static void plan_unit(struct builder *b, const char *vm_group)
 	a = add(b, ACTION_MACHINE, CGROUP_CPU, vm_group, NULL, "machine registration");
 	if (!a)
 		return;
-	a->pid = b->vm->pid;
+	target_process(a, b->vm);
 	a->has_uuid = uuid && uuid_parse16(uuid, a->uuid) >= 0;
 	if (!(a->value = strdup(b->vm->name)))
 		b->r = -ENOMEM;
@@ -888,7 +901,7 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 			struct action *a =
 				add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
 			if (a)
-				a->pid = vm->pid;
+				target_process(a, vm);
 		}
 		if (!v2 && !is_thread_controller(c))
 			continue;
@@ -940,7 +953,7 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 			continue;
 		a = add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
 		if (a)
-			a->pid = vm->pid;
+			target_process(a, vm);
 	}
 	if (b.r >= 0)
 		plan_threads(&b, g, n, p.vm_group, v2);

@@ -44,7 +44,8 @@ struct action {
 	char *file;
 	char *value;
 	bool only_if_empty; /* WRITE: leave a value someone else set (an admin's parent cpuset) */
-	pid_t pid, tid;
+	pid_t pid, tid;	    /* the process, and the thread (== pid for the process itself) */
+	uint64_t starttime; /* of that task when planned: the applier acts only on it */
 	struct cpuset cpus;
 	int sched_policy; /* SCHED_OTHER, ... */
 	int sched_priority;

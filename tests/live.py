@@ -8,6 +8,10 @@ import signal
 import subprocess
 
 BACKEND = os.environ.get("KVMTUNE_TEST_BACKEND", "cgroupfs")
+# In every VM name a test starts, and in its policies' match globs: a test's policy must never
+# fit a VM it did not start (another run's, an admin's), since apply without names and the
+# daemon enforce every VM a policy fits.
+TAG = "%04x" % random.randrange(16 ** 4)
 SYSTEMD = BACKEND == "systemd"
 
 failures = []

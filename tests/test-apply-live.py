@@ -23,9 +23,15 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import BACKEND, SYSTEMD, backend_unavailable, check, end_processes, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
+from live import TAG, BACKEND, SYSTEMD, backend_unavailable, check, end_processes, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
+
+
+def VM(name):
+    """A VM name of this run: only this run's policies fit it."""
+    return "apl%s-%s" % (TAG, name)
+
 CTL = os.path.abspath(sys.argv[1])
 CG = "/sys/fs/cgroup"
 V2 = os.path.exists(CG + "/cgroup.controllers")
@@ -117,7 +123,7 @@ def remove_parent():
 
 
 POLICY = """\
-match: { name: "apl-*" }
+match: { name: "apl@TAG@-*" }
 cputune:
   shares: 2048
   period: 100000
@@ -144,6 +150,7 @@ blkiotune:
 numatune:
   memory: { mode: strict, nodeset: "0" }
 """
+POLICY = POLICY.replace("@TAG@", TAG)
 # v2 only: v1 has no memory.min, and this host's v1 blkio has no BFQ to take a weight.
 POLICY_V2 = """\
   min_guarantee: 256M
@@ -222,15 +229,15 @@ def anon_pages(pid):
 def check_numa_move(tmp, cfg):
     pol = os.path.join(cfg, "policy.d", "20-numa.yaml")
     with open(pol, "w") as f:
-        f.write('match: { name: "numa-*" }\nnumatune:\n  memory: { mode: strict, nodeset: "1" }\n')
+        f.write('match: { name: "numa%s-*" }\nnumatune:\n  memory: { mode: strict, nodeset: "1" }\n' % TAG)
     os.chmod(pol, 0o644)
     p = subprocess.Popen(["numactl", "--membind=0", QEMU, "-display", "none", "-nodefaults", "-m", "128",
-                          "-accel", "tcg", "-name", "guest=numa-vm,debug-threads=on"],
+                          "-accel", "tcg", "-name", "guest=numa%s-vm,debug-threads=on" % TAG],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(p)
     wait_named(p.pid, 1)
     before = anon_pages(p.pid)
-    r = ctl(cfg, "apply", "numa-vm")
+    r = ctl(cfg, "apply", "numa%s-vm" % TAG)
     check("numa: apply with nodeset 1 exits 0", r.returncode == 0, r.stdout + r.stderr)
     deadline = time.monotonic() + 20
     after = anon_pages(p.pid)
@@ -252,25 +259,25 @@ def check_backend_switch(tmp, cfg):
     shutil.copytree(cfg, old_cfg)
     with open(os.path.join(old_cfg, "kvmtuned.yaml"), "w") as f:
         f.write("backend: cgroupfs\ncgroup_parent: %s\n" % PARENT)
-    p, _ = start_qemu(tmp, "apl-switch", ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
+    p, _ = start_qemu(tmp, VM("switch"), ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
     wait_named(p.pid, 2, 1)
-    r = ctl(old_cfg, "apply", "apl-switch")
-    unit = scope("apl-switch")
+    r = ctl(old_cfg, "apply", VM("switch"))
+    unit = scope(VM("switch"))
     check("switch: the cgroupfs backend placed the VM, no unit", r.returncode == 0 and
           "/%s/" % unit in open("/proc/%d/task/%d/cgroup" % (p.pid, p.pid)).read() and
           systemctl("is-active", unit) != "active", r.stdout + r.stderr)
     # systemd resets a directory it adopts (its files, its subtree_control): the dry run says
     # the scope is coming; what systemd then undoes it cannot count.
-    dry = ctl(cfg, "apply", "--dry-run", "apl-switch")
+    dry = ctl(cfg, "apply", "--dry-run", VM("switch"))
     check("switch: the dry run says the scope would be started",
           dry.returncode == 0 and "would start scope pid %d" % p.pid in dry.stdout, dry.stdout)
-    r = ctl(cfg, "apply", "apl-switch")
+    r = ctl(cfg, "apply", VM("switch"))
     check("switch: the systemd backend makes it its unit", r.returncode == 0 and
           systemctl("is-active", unit) == "active", r.stdout + r.stderr)
-    r = ctl(cfg, "apply", "apl-switch")
+    r = ctl(cfg, "apply", VM("switch"))
     check("switch: the next apply changes nothing (%s)" % changed(r.stdout),
           r.returncode == 0 and changed(r.stdout) == [0], r.stdout + r.stderr)
-    check_vm("apl-switch", p)
+    check_vm(VM("switch"), p)
     p.send_signal(signal.SIGTERM)
     p.wait(10)
 
@@ -349,7 +356,7 @@ def main():
                                                 "systemd" if SYSTEMD else "cgroupfs"))
     try:
         vms = {}
-        for name, accel in (("apl-kvm", "kvm"), ("apl-tcg", "tcg")):
+        for name, accel in ((VM("kvm"), "kvm"), (VM("tcg"), "tcg")):
             if accel == "kvm" and not kvm:
                 print("skipped: apl-kvm: /dev/kvm is not usable here")
                 continue
@@ -405,9 +412,9 @@ def main():
 
         # A vCPU hot-plugged through QMP is placed by the next apply.
         if kvm:
-            hp, sock = start_qemu(tmp, "apl-hot", ["-accel", "kvm", "-smp", "1,maxcpus=2"])
+            hp, sock = start_qemu(tmp, VM("hot"), ["-accel", "kvm", "-smp", "1,maxcpus=2"])
             wait_named(hp.pid, 1)
-            ctl(cfg, "apply", "apl-hot")
+            ctl(cfg, "apply", VM("hot"))
             with QMP(sock) as q:
                 slot = [c for c in q.cmd("query-hotpluggable-cpus") if "qom-path" not in c][0]
                 q.cmd("device_add", dict(slot["props"], driver=slot["type"], id="cpu1"))
@@ -415,9 +422,9 @@ def main():
             new_tid = tid_of(hp.pid, "CPU 1/KVM")
             check("hot-plugged vCPU starts outside its group (with the main thread's CPUs)",
                   allowed(hp.pid, new_tid) == "0")
-            ctl(cfg, "apply", "apl-hot")
+            ctl(cfg, "apply", VM("hot"))
             cg = open("/proc/%d/task/%d/cgroup" % (hp.pid, new_tid)).read()
-            check("hot-plugged vCPU placed in vcpu1 by the next apply", "/%s/vcpu1\n" % scope("apl-hot") in cg, cg)
+            check("hot-plugged vCPU placed in vcpu1 by the next apply", "/%s/vcpu1\n" % scope(VM("hot")) in cg, cg)
             check("hot-plugged vCPU runs on its pinned CPUs 0-1", allowed(hp.pid, new_tid) == "0-1", allowed(hp.pid, new_tid))
             hp.send_signal(signal.SIGTERM)
             hp.wait(10)
@@ -429,7 +436,7 @@ def main():
             print("skipped: numatune moving memory to node 1: this host has one NUMA node")
 
         # A VM killed during apply: no error, and no group once apply has seen it gone.
-        kp, _ = start_qemu(tmp, "apl-kill", ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
+        kp, _ = start_qemu(tmp, VM("kill"), ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
         wait_named(kp.pid, 2, 1)
         a = subprocess.Popen([CTL, "-C", cfg, "apply"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.02)
@@ -440,11 +447,11 @@ def main():
               out + err)
         r = ctl(cfg, "apply")
         check("and the next apply too", r.returncode == 0, r.stdout + r.stderr)
-        gone = not any(os.path.exists(group_path(c, scope("apl-kill"))) for c in ("cpu", "cpuset", "memory"))
+        gone = not any(os.path.exists(group_path(c, scope(VM("kill")))) for c in ("cpu", "cpuset", "memory"))
         check("the killed VM has no group left", gone)
 
         # run: QEMU's first thread is confined before it starts any other.
-        rp = subprocess.Popen([CTL, "-C", cfg, "run", "apl-run", "--", QEMU, "-accel", "tcg", "-smp", "2", "-m", "64",
+        rp = subprocess.Popen([CTL, "-C", cfg, "run", VM("run"), "--", QEMU, "-accel", "tcg", "-smp", "2", "-m", "64",
                                "-display", "none", "-nodefaults", "-S"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
         procs.append(rp)
@@ -454,15 +461,15 @@ def main():
         while time.monotonic() < deadline and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
             time.sleep(0.01)
         cg = open("/proc/%d/cgroup" % rp.pid).read()
-        where = "%s/%s/emulator" % (PARENT, scope("apl-run"))
+        where = "%s/%s/emulator" % (PARENT, scope(VM("run")))
         check("run: QEMU's main thread is in its emulator group", where in cg, cg)
         check("run: QEMU's main thread has the emulator's CPUs", allowed(rp.pid, rp.pid) == "0", allowed(rp.pid, rp.pid))
         wait_named(rp.pid, 2)
         for tid, comm in threads(rp.pid).items():
             check("run: %s was born confined (CPUs 0)" % comm, allowed(rp.pid, tid) == "0", allowed(rp.pid, tid))
-        r = ctl(cfg, "status", "--json", "apl-run")
+        r = ctl(cfg, "status", "--json", VM("run"))
         vm = json.loads(r.stdout)["vms"][0]
-        check("run: status knows it by the name given to run", vm["name"] == "apl-run", vm["name"])
+        check("run: status knows it by the name given to run", vm["name"] == VM("run"), vm["name"])
     finally:
         end_processes(procs)
         if os.path.isdir(cfg):

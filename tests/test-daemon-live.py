@@ -24,9 +24,15 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import SYSTEMD, backend_unavailable, check, end_processes, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
+from live import TAG, SYSTEMD, backend_unavailable, check, end_processes, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
+
+
+def VM(name):
+    """A VM name of this run: only this run's policies fit it."""
+    return "dmn%s-%s" % (TAG, name)
+
 DAEMON = os.path.abspath(sys.argv[1])
 CTL = os.path.abspath(sys.argv[2])
 CG = "/sys/fs/cgroup"
@@ -35,7 +41,7 @@ PARENT = test_parent()
 procs = []
 
 POLICY = """\
-match: { name: "dmn-*" }
+match: { name: "dmn@TAG@-*" }
 cputune:
   shares: 2048
   vcpupin:
@@ -45,6 +51,7 @@ cputune:
 memtune:
   hard_limit: 1G
 """
+POLICY = POLICY.replace("@TAG@", TAG)
 
 
 def scope(name):
@@ -186,9 +193,9 @@ def main():
               notify.messages)
 
         # A VM started after the daemon: enforced from process events (the rescan is 1 h away).
-        p, sock = start_qemu(tmp, "dmn-one", ["-accel", accel, "-smp", "1,maxcpus=2"])
+        p, sock = start_qemu(tmp, VM("one"), ["-accel", accel, "-smp", "1,maxcpus=2"])
         want = "200" if V2 else "2048"
-        took = wait_for(lambda: weight("dmn-one") == want, 10)
+        took = wait_for(lambda: weight(VM("one")) == want, 10)
         check("a VM started after the daemon is enforced (%.0f ms)" % ((took or 0) * 1000), took is not None,
               open(log).read()[-2000:])
         print("info: %s backend: QEMU started -> its VM group enforced in %.0f ms"
@@ -204,7 +211,7 @@ def main():
 
         def hotplugged_placed():
             tids = [t for t, c in threads(p.pid).items() if c.startswith("CPU 1/")]
-            return tids and cgroup_of(p.pid, tids[0]).endswith("/%s/vcpu1" % scope("dmn-one")) and \
+            return tids and cgroup_of(p.pid, tids[0]).endswith("/%s/vcpu1" % scope(VM("one"))) and \
                 allowed(p.pid, tids[0]) == "0-1"
         took = wait_for(hotplugged_placed, 10)
         check("a hot-plugged vCPU is placed and pinned without a rescan (%.0f ms after device_add)"
@@ -229,8 +236,8 @@ def main():
         write(pol, POLICY.replace("shares: 2048", "shares: 4096"))
         d.p.send_signal(signal.SIGHUP)
         want = "400" if V2 else "4096"
-        check("SIGHUP with a valid edit re-enforces", wait_for(lambda: weight("dmn-one") == want, 10) is not None,
-              weight("dmn-one"))
+        check("SIGHUP with a valid edit re-enforces", wait_for(lambda: weight(VM("one")) == want, 10) is not None,
+              weight(VM("one")))
         wait_for(lambda: notify.seen("READY=1"), 5)
         check("reload says RELOADING=1 with MONOTONIC_USEC, then READY=1",
               any("RELOADING=1" in m and "MONOTONIC_USEC=" in m for m in notify.messages) and
@@ -243,8 +250,8 @@ def main():
         wait_for(lambda: "last good version" in d.text()[mark:], 10)
         after = d.text()[mark:]
         check("a broken policy's error is logged with file:line:col", "10-dmn.yaml:3:11: error: cputune.shares" in after, after)
-        check("...its last good version stays in force", weight("dmn-one") == want and "last good version" in after,
-              weight("dmn-one"))
+        check("...its last good version stays in force", weight(VM("one")) == want and "last good version" in after,
+              weight(VM("one")))
         check("...and the daemon lives on", d.p.poll() is None)
 
         # kvmtunectl reload returns after the reload, and says that a file has errors.
@@ -254,7 +261,7 @@ def main():
         write(pol, POLICY)
         r = subprocess.run([CTL, "-C", cfg, "--runtime-dir", run, "reload"], capture_output=True, text=True, timeout=60)
         check("kvmtunectl reload returns once enforced",
-              r.returncode == 0 and weight("dmn-one") == ("200" if V2 else "2048"), r.stdout + r.stderr)
+              r.returncode == 0 and weight(VM("one")) == ("200" if V2 else "2048"), r.stdout + r.stderr)
 
         # Drift, with a 1 s rescan: taskset on vCPU 1 is reverted and logged.
         d.p.send_signal(signal.SIGTERM)
@@ -271,13 +278,13 @@ def main():
         check("...and logged with what was reverted", "reverted vcpu1 affinity of tid %d" % v1 in d.text()[mark:],
               d.text()[mark:])
         # A hand-written value on the VM group (on systemd, a file systemd owns) is reverted too.
-        wfile = os.path.join(gpath("cpu", scope("dmn-one")), "cpu.weight" if V2 else "cpu.shares")
+        wfile = os.path.join(gpath("cpu", scope(VM("one"))), "cpu.weight" if V2 else "cpu.shares")
         write(wfile, "50")
         want = "200" if V2 else "2048"
-        took = wait_for(lambda: weight("dmn-one") == want, 5)
-        check("a hand-written cpu weight is reverted at the next rescan", took is not None, weight("dmn-one"))
+        took = wait_for(lambda: weight(VM("one")) == want, 5)
+        check("a hand-written cpu weight is reverted at the next rescan", took is not None, weight(VM("one")))
         if SYSTEMD:
-            shown = subprocess.run(["systemctl", "show", "-p", "CPUWeight", "--value", scope("dmn-one")],
+            shown = subprocess.run(["systemctl", "show", "-p", "CPUWeight", "--value", scope(VM("one"))],
                                    capture_output=True, text=True).stdout.strip()
             check("...through systemd, whose unit says so too (CPUWeight=%s)" % shown, shown == "200", shown)
             machines = subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True, text=True).stdout
@@ -287,7 +294,7 @@ def main():
         d.p.send_signal(signal.SIGTERM)
         check("SIGTERM stops the daemon", d.p.wait(10) == 0)
         check("...and the VM keeps its groups and pinning",
-              weight("dmn-one") == ("200" if V2 else "2048") and allowed(p.pid, v1) == "0-1")
+              weight(VM("one")) == ("200" if V2 else "2048") and allowed(p.pid, v1) == "0-1")
 
         # A VM's exit removes its groups (the daemon running again).
         mark = len(d.text())
@@ -295,13 +302,13 @@ def main():
         wait_for(lambda: "started" in d.text()[mark:], 20)
         p.send_signal(signal.SIGTERM)
         p.wait(10)
-        took = wait_for(lambda: not os.path.exists(gpath("cpu", scope("dmn-one"))), 10)
+        took = wait_for(lambda: not os.path.exists(gpath("cpu", scope(VM("one")))), 10)
         check("a VM's exit removes its groups (%.0f ms)" % ((took or 0) * 1000), took is not None)
         if SYSTEMD:
-            gone = wait_for(lambda: "dmn-one" not in subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True,
+            gone = wait_for(lambda: VM("one") not in subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True,
                                                                     text=True).stdout, 10)
             check("...its scope is gone and machined forgot it", gone is not None and subprocess.run(
-                ["systemctl", "is-active", scope("dmn-one")], capture_output=True, text=True).stdout.strip() != "active")
+                ["systemctl", "is-active", scope(VM("one"))], capture_output=True, text=True).stdout.strip() != "active")
         check("...without an error in the log", "could not" not in d.text()[mark:] and "ERR" not in d.text()[mark:],
               d.text()[mark:])
         d.p.send_signal(signal.SIGTERM)

@@ -62,6 +62,14 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 
 	if (o == APPLY_GONE)
 		return; /* a thread or the VM ended meanwhile: nothing to enforce */
+	if (o == APPLY_REPLACED) {
+		fprintf(stderr,
+			"kvmtunectl: %s: skipped %s: %s %d now names another task (the one seen "
+			"has "
+			"ended)\n",
+			r->vm, a->what, a->tid == a->pid ? "pid" : "tid", (int)a->tid);
+		return;
+	}
 	if (o == APPLY_WARNING) {
 		fprintf(stderr, "kvmtunectl: %s: warning: %s", r->vm, a->value);
 		if (a->origin)

@@ -26,10 +26,15 @@ static bool binary_is_qemu(const struct settings *s, const char *binary)
 }
 
 /* A VM that is, so far, only this process: its one thread is the emulator. */
-static int self_as_vm(const char *name, const char *binary, struct vm *ret)
+static int self_as_vm(int proc_fd, const char *name, const char *binary, struct vm *ret)
 {
 	struct vm vm = { .pid = getpid(), .uid = getuid(), .qmp_result = 1 };
+	struct proc_stat st;
+	int r = proc_read_stat(proc_fd, vm.pid, 0, &st);
 
+	if (r < 0)
+		return r;
+	vm.starttime = st.starttime;
 	vm.name = strdup(name);
 	vm.exe = strdup(binary);
 	vm.threads = calloc(1, sizeof(struct vm_thread));
@@ -37,7 +42,7 @@ static int self_as_vm(const char *name, const char *binary, struct vm *ret)
 		vm_done(&vm);
 		return -ENOMEM;
 	}
-	vm.threads[0] = (struct vm_thread){ .tid = vm.pid, .kvm_vcpu_id = -1 };
+	vm.threads[0] = (struct vm_thread){ .tid = vm.pid, .stat = st, .kvm_vcpu_id = -1 };
 	vm.n_threads = 1;
 	*ret = vm;
 	return 0;
@@ -79,6 +84,12 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 
 	if (o == APPLY_WARNING)
 		fprintf(stderr, "kvmtunectl: warning: %s\n", a->value);
+	if (o == APPLY_GONE || o == APPLY_REPLACED) {
+		/* This process cannot be gone: whatever it means, QEMU must not start. */
+		(*failed)++;
+		fprintf(stderr, "kvmtunectl: could not set up %s: the process was not found\n",
+			a->what);
+	}
 	if (o == APPLY_FAILED) {
 		const char *why = apply_failure_detail(a, error, old);
 
@@ -188,8 +199,14 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			return EXIT_INVALID;
 		}
 	}
-	if (self_as_vm(name, binary, &self) < 0)
+	r = self_as_vm(w.proc_fd, name, binary, &self);
+	if (r == -ENOMEM)
 		return log_oom();
+	if (r < 0) {
+		fprintf(stderr, "kvmtunectl: run %s: cannot read this process's stat: %s\n", name,
+			strerror(-r));
+		return EXIT_INVALID;
+	}
 	id = vm_identity(&self);
 	errors = w.diags.n_errors;
 	if (policy_set_effective(&w.policies, &id, &effective, &fits, &n_fits) < 0 ||
