@@ -4,9 +4,12 @@
  * The control socket, <runtime dir>/control: `kvmtunectl reload` writes "reload\n" and gets
  * "ok <files with errors>\n" once the reload and the re-enforcement are done. systemd 252 has
  * no Type=notify-reload, so ExecReload= must wait like this.
+ *
+ * Only root may talk to it (the socket is made 0600 at bind, and the peer's credentials are
+ * checked), only whole known commands are taken, and a client costs the event loop nothing
+ * while it says nothing: it is read when it writes and dropped after CLIENT_TIMEOUT_USEC.
  */
 
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,59 +18,190 @@
 #include "log.h"
 #include "manager.h"
 
+#define CLIENT_TIMEOUT_USEC (10 * 1000 * 1000)
+#define CLIENTS_MAX	    16
+#define COMMAND_MAX	    64
+
+struct control_client {
+	struct manager *m;
+	int fd;
+	sd_event_source *io, *timer;
+	char buf[COMMAND_MAX];
+	size_t len;
+};
+
 static void answer(int fd, const char *text)
 {
-	(void)send(fd, text, strlen(text), MSG_NOSIGNAL);
+	(void)send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void client_free(struct control_client *c)
 {
-	struct manager *m = userdata;
-	_cleanup_close_ int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-	struct pollfd p = { .fd = c, .events = POLLIN };
-	char buf[64] = "", reply[64];
-	ssize_t n;
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	safe_close(c->fd);
+	free(c);
+}
+
+static void drop(struct control_client *c)
+{
+	struct manager *m = c->m;
+
+	for (size_t i = 0; i < m->n_clients; i++)
+		if (m->clients[i] == c) {
+			m->clients[i] = m->clients[--m->n_clients];
+			break;
+		}
+	client_free(c);
+}
+
+/* One whole command: "reload", and nothing else. */
+static void run_command(struct control_client *c, const char *command)
+{
+	char reply[64];
 	int r;
 
-	if (c < 0)
-		return 0;
-	/* A client says what it wants at once; one that does not gets dropped. */
-	if (poll(&p, 1, 1000) <= 0 || (n = recv(c, buf, sizeof(buf) - 1, 0)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (strncmp(buf, "reload", 6) != 0) {
-		answer(c, "error unknown command (allowed: reload)\n");
-		return 0;
+	if (!streq(command, "reload")) {
+		answer(c->fd, "error unknown command (allowed: reload)\n");
+		return;
 	}
 	log_info("reload asked through the control socket");
-	r = manager_reload(m);
+	r = manager_reload(c->m);
 	if (r < 0)
 		(void)snprintf(reply, sizeof(reply), "error %s\n", strerror(-r));
 	else
 		(void)snprintf(reply, sizeof(reply), "ok %d\n", r);
-	answer(c, reply);
+	answer(c->fd, reply);
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct control_client *c = userdata;
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, MSG_DONTWAIT);
+	char *nl;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) { /* gone, or said nothing whole */
+		drop(c);
+		return 0;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	nl = memchr(c->buf, '\n', c->len);
+	if (!nl && c->len < sizeof(c->buf) - 1)
+		return 0; /* more to come */
+	if (nl)
+		*nl = '\0';
+	if (!nl || strlen(c->buf) != (size_t)(nl - c->buf))
+		answer(c->fd, "error not a command (allowed: reload)\n");
+	else
+		run_command(c, c->buf);
+	drop(c);
+	return 0;
+}
+
+static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	drop(userdata);
+	return 0;
+}
+
+/* The peer is root (the socket's mode says so; a descriptor passed on could say otherwise). */
+static bool peer_is_root(int fd)
+{
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && peer.uid == 0;
+}
+
+static int on_connect(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct manager *m = userdata;
+	_cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct control_client *c;
+	int r;
+
+	if (cfd < 0)
+		return 0;
+	if (!peer_is_root(cfd)) {
+		answer(cfd, "error permission denied (root only)\n");
+		return 0;
+	}
+	if (m->n_clients >= CLIENTS_MAX) {
+		answer(cfd, "error busy\n");
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || GROW_ARRAY(m->clients, m->allocated_clients, m->n_clients + 1) < 0) {
+		free(c);
+		return 0;
+	}
+	*c = (struct control_client){ .m = m, .fd = TAKE_FD(cfd) };
+	r = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN, on_client_io, c);
+	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC,
+					       CLIENT_TIMEOUT_USEC, 100 * 1000, on_client_timeout,
+					       c);
+	if (r < 0) {
+		client_free(c);
+		return 0;
+	}
+	m->clients[m->n_clients++] = c;
+	return 0;
+}
+
+/* The runtime directory: made root's and private, or refused when someone else's. */
+static int runtime_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
 	return 0;
 }
 
 int manager_listen_control(struct manager *m)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t mask;
 	int r;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", m->runtime_dir) >=
 	    sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	(void)mkdir(m->runtime_dir, 0755);
+	r = runtime_dir(m->runtime_dir);
+	if (r < 0) {
+		log_error("%s: %s (allowed: a directory of this user's, not writable by others)",
+			  m->runtime_dir, strerror(-r));
+		return r;
+	}
 	(void)unlink(sa.sun_path);
 	m->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (m->control_fd < 0)
 		return -errno;
-	/* root only: the socket makes the daemon work */
-	if (bind(m->control_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(sa.sun_path, 0600) < 0 || listen(m->control_fd, 8) < 0)
+	/* The socket is born 0600: no moment in which the umask's mode lets others in. */
+	mask = umask(0177);
+	r = bind(m->control_fd, (struct sockaddr *)&sa, sizeof(sa));
+	(void)umask(mask);
+	if (r < 0 || listen(m->control_fd, 8) < 0)
 		return -errno;
-	r = sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, on_client, m);
+	r = sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, on_connect, m);
 	if (r >= 0)
 		(void)sd_event_source_set_description(m->control_source, "kvmtuned-control");
 	return r;
+}
+
+void manager_control_done(struct manager *m)
+{
+	for (size_t i = 0; i < m->n_clients; i++)
+		client_free(m->clients[i]);
+	free(m->clients);
+	m->clients = NULL;
+	m->n_clients = m->allocated_clients = 0;
 }

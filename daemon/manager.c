@@ -9,10 +9,10 @@
 #include "log.h"
 #include "manager.h"
 #include "proc-events.h"
+#include "qmp-watch.h"
 #include "unit-name.h"
 
-#define SETTLE_USEC	 (50 * 1000) /* after a thread appears: time to rename itself */
-#define QMP_TIMEOUT_USEC (300 * 1000)
+#define SETTLE_USEC (50 * 1000) /* after a thread appears: time to rename itself */
 
 /* ---- reporting what enforcement did ---- */
 
@@ -114,7 +114,7 @@ static void notify_status(struct manager *m)
 
 /* ---- the VMs we know ---- */
 
-static struct tracked_vm *find_vm(struct manager *m, pid_t pid)
+struct tracked_vm *manager_find_vm(struct manager *m, pid_t pid)
 {
 	for (size_t i = 0; i < m->n_vms; i++)
 		if (m->vms[i].vm.pid == pid)
@@ -125,6 +125,7 @@ static struct tracked_vm *find_vm(struct manager *m, pid_t pid)
 static void tracked_done(struct tracked_vm *t)
 {
 	vm_done(&t->vm);
+	qmp_info_done(&t->qmp);
 	free(t->group);
 	free(t->renamed);
 	*t = (struct tracked_vm){};
@@ -148,7 +149,8 @@ static uint64_t boot_ticks(void)
 	       (uint64_t)ts.tv_nsec * (uint64_t)hz / 1000000000;
 }
 
-static struct discover_opts discover_opts(struct manager *m, bool qmp)
+/* Discovery never asks QMP here: qmp-watch.c does, without waiting in the loop. */
+static struct discover_opts discover_opts(struct manager *m)
 {
 	return (struct discover_opts){
 		.boot_ticks = boot_ticks(),
@@ -156,8 +158,6 @@ static struct discover_opts discover_opts(struct manager *m, bool qmp)
 		.qemu_binaries = m->settings.qemu_binaries,
 		.n_qemu_binaries = m->settings.n_qemu_binaries,
 		.skip_managed = m->settings.skip_managed.value,
-		.qmp = qmp && m->settings.qmp.value,
-		.qmp_timeout_usec = QMP_TIMEOUT_USEC,
 	};
 }
 
@@ -198,12 +198,12 @@ static void log_placed(struct tracked_vm *t)
 }
 
 /*
- * Looks at a VM again, quickly: no QMP on the event path (it may take a while to answer);
- * threads seen renaming themselves are trusted by name at once.
+ * Looks at a VM again, quickly: threads seen renaming themselves are trusted by name at once,
+ * and QMP's last answer while it is for the threads there are.
  */
 static int refresh(struct manager *m, struct tracked_vm *t)
 {
-	struct discover_opts o = discover_opts(m, false);
+	struct discover_opts o = discover_opts(m);
 	struct vm fresh;
 	int r = discover_vm(&o, t->vm.pid, &fresh);
 
@@ -216,18 +216,10 @@ static int refresh(struct manager *m, struct tracked_vm *t)
 	FOREACH_ARRAY (th, fresh.threads, fresh.n_threads)
 		if (renamed(t, th->tid))
 			th->young = false;
-	r = discover_classify(&fresh, NULL);
-	/* QMP knew more than names and KVM evidence do: ask it again. */
-	if (r >= 0 && t->has_qmp && fresh.vcpus_found < fresh.vcpus_expected) {
-		vm_done(&fresh);
-		o.qmp = true;
-		r = discover_vm(&o, t->vm.pid, &fresh);
-		if (r <= 0)
-			return r == 0 ? -ESRCH : r;
-	}
 	vm_done(&t->vm);
 	t->vm = fresh;
-	return 0;
+	r = discover_classify(&t->vm, NULL);
+	return r < 0 ? r : qmp_watch_classify(m, t);
 }
 
 static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift)
@@ -266,7 +258,7 @@ static int add_vm(struct manager *m, struct vm *vm, bool announce)
 	if (r < 0)
 		return r;
 	t = &m->vms[m->n_vms++];
-	*t = (struct tracked_vm){ .vm = *vm, .dirty = true, .has_qmp = vm->qmp_result == 0 };
+	*t = (struct tracked_vm){ .vm = *vm, .dirty = true, .qmp_result = 1 };
 	*vm = (struct vm){};
 	/* No note here: at exec no thread has a name yet; `status` says what is unknown. */
 	if (announce)
@@ -337,7 +329,7 @@ static void remove_vm(struct manager *m, size_t i)
 
 /* ---- event-driven work ---- */
 
-static void schedule_work(struct manager *m)
+void manager_schedule_work(struct manager *m)
 {
 	(void)sd_event_source_set_enabled(m->work_source, SD_EVENT_ONESHOT);
 }
@@ -349,7 +341,7 @@ static void add_candidate(struct manager *m, pid_t pid)
 		return;
 	}
 	m->candidates[m->n_candidates++] = pid;
-	schedule_work(m);
+	manager_schedule_work(m);
 }
 
 static bool is_candidate(const struct manager *m, pid_t pid)
@@ -372,11 +364,11 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 	case PROC_EV_FORK:
 		if (ev->pid == ev->tgid) {
 			/* -daemonize: QEMU forks without exec; its child is the VM */
-			if (find_vm(m, ev->parent_tgid))
+			if (manager_find_vm(m, ev->parent_tgid))
 				add_candidate(m, ev->pid);
 			break;
 		}
-		t = find_vm(m, ev->tgid);
+		t = manager_find_vm(m, ev->tgid);
 		if (t) {
 			t->forked = true;
 			(void)sd_event_source_set_time_relative(m->settle_source, SETTLE_USEC);
@@ -384,7 +376,7 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 		}
 		break;
 	case PROC_EV_COMM:
-		t = find_vm(m, ev->tgid);
+		t = manager_find_vm(m, ev->tgid);
 		if (!t && is_candidate(m, ev->tgid) &&
 		    GROW_ARRAY(m->pending, m->allocated_pending, m->n_pending + 1) >= 0)
 			m->pending[m->n_pending++] =
@@ -395,13 +387,13 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 			t->renamed[t->n_renamed++] = (struct rename){ ev->pid, ev->timestamp_ns };
 		if (t) {
 			t->dirty = true;
-			schedule_work(m);
+			manager_schedule_work(m);
 		}
 		break;
 	case PROC_EV_EXIT:
-		if (ev->pid == ev->tgid && (t = find_vm(m, ev->tgid))) {
+		if (ev->pid == ev->tgid && (t = manager_find_vm(m, ev->tgid))) {
 			t->dirty = true; /* refresh finds it gone */
-			schedule_work(m);
+			manager_schedule_work(m);
 		}
 		break;
 	case PROC_EV_LOST:
@@ -430,7 +422,7 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
 			m->vms[i].forked = false;
 			m->vms[i].dirty = true;
 		}
-	schedule_work(m);
+	manager_schedule_work(m);
 	return 0;
 }
 
@@ -457,13 +449,13 @@ static void adopt_pending(struct manager *m, struct tracked_vm *t)
 
 static void examine_candidates(struct manager *m)
 {
-	struct discover_opts o = discover_opts(m, true);
+	struct discover_opts o = discover_opts(m);
 
 	for (size_t i = 0; i < m->n_candidates; i++) {
 		pid_t pid = m->candidates[i];
 		struct vm vm;
 
-		if (find_vm(m, pid) || discover_vm(&o, pid, &vm) <= 0)
+		if (manager_find_vm(m, pid) || discover_vm(&o, pid, &vm) <= 0)
 			continue;
 		if (add_vm(m, &vm, true) < 0) {
 			vm_done(&vm);
@@ -515,6 +507,7 @@ static int on_work(sd_event_source *s, void *userdata)
 				log_placed(&m->vms[i]);
 		}
 	}
+	qmp_watch_kick(m);
 	notify_status(m);
 	return 0;
 }
@@ -523,7 +516,7 @@ static int on_work(sd_event_source *s, void *userdata)
 
 int manager_full_pass(struct manager *m, const char *why)
 {
-	struct discover_opts o = discover_opts(m, true);
+	struct discover_opts o = discover_opts(m);
 	/* Only a rescan finds drift; a reload's changes are the new policy's. */
 	struct pass p = { .m = m, .drift = m->started && streq(why, "rescan") };
 	struct vm *found = NULL;
@@ -553,7 +546,10 @@ int manager_full_pass(struct manager *m, const char *why)
 		t = &m->vms[m->n_vms - 1];
 		if (known) {
 			t->group = TAKE_PTR(known->group);
-			t->has_qmp = t->has_qmp || known->has_qmp;
+			qmp_watch_carry(t, known);
+			r = qmp_watch_classify(m, t);
+			if (r < 0)
+				break;
 		}
 		r = enforce_tracked(m, t, p.drift && known); /* a VM new to a rescan is not drift */
 		if (r == -ESRCH) {
@@ -567,6 +563,7 @@ int manager_full_pass(struct manager *m, const char *why)
 	vms_free(found, n);
 	if (r < 0)
 		return r;
+	qmp_watch_kick(m);
 	enforcer_for(m, &p, &e);
 	{
 		struct vm *vms = calloc(m->n_vms + 1, sizeof(struct vm));
@@ -763,6 +760,8 @@ struct manager *manager_free(struct manager *m)
 {
 	if (!m)
 		return NULL;
+	qmp_watch_done(m);
+	manager_control_done(m);
 	for (size_t i = 0; i < m->n_vms; i++)
 		tracked_done(&m->vms[i]);
 	free(m->vms);

@@ -25,9 +25,15 @@ struct tracked_vm {
 		uint64_t at_ns; /* CLOCK_MONOTONIC of its rename, until the thread is placed */
 	} * renamed;		/* threads seen renaming themselves: their names are trusted */
 	size_t n_renamed, allocated_renamed;
-	bool dirty;   /* something changed: enforce again */
-	bool forked;  /* a thread appeared: look again once it had time to rename */
-	bool has_qmp; /* QMP answered when it was found */
+	bool dirty;  /* something changed: enforce again */
+	bool forked; /* a thread appeared: look again once it had time to rename */
+
+	/* QMP (qmp-watch.c): the last answer holds for the thread set it was given for. */
+	struct qmp_info qmp;
+	bool have_qmp;
+	bool qmp_asked;	      /* a question about qmp_threads was asked, answered or not */
+	uint64_t qmp_threads; /* the thread set asked about */
+	int qmp_result;	      /* 0 answered, -errno why not */
 };
 
 struct manager {
@@ -50,9 +56,13 @@ struct manager {
 	unsigned reap_tries;
 	int control_fd;
 	sd_event_source *control_source;
+	struct control_client **clients; /* connected to the control socket (control.c) */
+	size_t n_clients, allocated_clients;
 
 	struct tracked_vm *vms;
 	size_t n_vms, allocated_vms;
+	struct question **questions; /* QMP exchanges in flight (qmp-watch.c) */
+	size_t n_questions, allocated_questions;
 	pid_t *candidates; /* processes to look at: exec'd, or forked by a VM (-daemonize) */
 	size_t n_candidates, allocated_candidates;
 	/* Renames of threads of candidates not looked at yet (the events of one read come
@@ -84,6 +94,12 @@ int manager_load_config(struct manager *m);
 
 /* control.c: the socket `kvmtunectl reload` talks to. */
 int manager_listen_control(struct manager *m);
+void manager_control_done(struct manager *m);
+
+/* The tracked VM of that pid, or NULL. */
+struct tracked_vm *manager_find_vm(struct manager *m, pid_t pid);
+/* Enforces the dirty VMs at the loop's next turn. */
+void manager_schedule_work(struct manager *m);
 
 /* A full pass: rescan /proc, enforce every VM, remove stale groups, tell systemd. */
 int manager_full_pass(struct manager *m, const char *why);

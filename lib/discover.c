@@ -508,7 +508,6 @@ int discover_vm(const struct discover_opts *o, pid_t pid, struct vm *ret)
 {
 	struct vm vm = { .pid = pid, .qmp_result = 1 };
 	struct vcpu_fds fds = {};
-	struct qmp_info qmp = {};
 	int r = proc_read_exe(o->proc_fd, pid, &vm.exe);
 
 	if (r == -ENOENT && pid > 0) {
@@ -535,16 +534,13 @@ int discover_vm(const struct discover_opts *o, pid_t pid, struct vm *ret)
 		}
 		if (r >= 0)
 			r = resolve_qmp_path(o->proc_fd, &vm);
-		if (r >= 0 && o->qmp && vm.qmp_path)
-			vm.qmp_result = qmp_query(vm.qmp_path, o->qmp_timeout_usec, &qmp);
 		if (r >= 0)
-			r = discover_classify(&vm, vm.qmp_result == 0 ? &qmp : NULL);
+			r = discover_classify(&vm, NULL);
 		if (r >= 0)
 			r = 1;
 	}
 	free(fds.fd);
 	free(fds.id);
-	qmp_info_done(&qmp);
 	if (r <= 0) {
 		vm_done(&vm);
 		return r;
@@ -577,6 +573,8 @@ int discover_all(const struct discover_opts *o, struct vm **ret, size_t *ret_n)
 		}
 		vms[n_vms++] = vm;
 	}
+	if (r >= 0 && o->qmp)
+		r = discover_ask_qmp(o, vms, n_vms);
 	if (r < 0) {
 		vms_free(vms, n_vms);
 		return r;
@@ -584,6 +582,37 @@ int discover_all(const struct discover_opts *o, struct vm **ret, size_t *ret_n)
 	*ret = vms;
 	*ret_n = n_vms;
 	return 0;
+}
+
+int discover_ask_qmp(const struct discover_opts *o, struct vm *vms, size_t n)
+{
+	_cleanup_free_ struct qmp_target *t = calloc(n + 1, sizeof(*t));
+	_cleanup_free_ struct qmp_info *infos = calloc(n + 1, sizeof(*infos));
+	_cleanup_free_ int *results = calloc(n + 1, sizeof(int));
+	_cleanup_free_ size_t *which = calloc(n + 1, sizeof(size_t));
+	size_t k = 0;
+	int r = 0;
+
+	if (!t || !infos || !results || !which)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (vms[i].cmdline.qmp_socket) {
+			t[k] = (struct qmp_target){ .pid = vms[i].pid,
+						    .starttime = vms[i].starttime,
+						    .path = vms[i].cmdline.qmp_socket };
+			which[k++] = i;
+		}
+	/* All at once: n silent sockets cost one timeout, not n. */
+	qmp_query_many(o->proc_fd, t, k, o->qmp_timeout_usec, infos, results);
+	for (size_t i = 0; i < k; i++) {
+		struct vm *vm = &vms[which[i]];
+
+		vm->qmp_result = results[i];
+		if (r >= 0 && results[i] == 0)
+			r = discover_classify(vm, &infos[i]);
+		qmp_info_done(&infos[i]);
+	}
+	return r;
 }
 
 struct vm_identity vm_identity(const struct vm *vm)

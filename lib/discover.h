@@ -86,12 +86,19 @@ const char *thread_role_format(const struct vm_thread *t, char *buf, size_t size
 /*
  * Looks at one process. Returns 1 and fills *ret when it is a QEMU VM (by exe, never comm or
  * argv[0]) and not a managed one being skipped, 0 when not, -ENOENT/-ESRCH when it is gone,
- * -ENOMEM.
+ * -ENOMEM. QMP is not asked here (see discover_ask_qmp).
  */
 int discover_vm(const struct discover_opts *o, pid_t pid, struct vm *ret);
 
-/* Every VM on the host, by pid. */
+/* Every VM on the host, by pid; with o->qmp, their QMP sockets asked too. */
 int discover_all(const struct discover_opts *o, struct vm **ret, size_t *ret_n);
+
+/*
+ * Asks the QMP socket of each of the n VMs that names one, all at once within
+ * o->qmp_timeout_usec, and classifies their threads again with the answers; each VM's
+ * qmp_result says how it went. Returns 0 or -ENOMEM.
+ */
+int discover_ask_qmp(const struct discover_opts *o, struct vm *vms, size_t n);
 
 /*
  * Sets every thread's role from the evidence already in vm->threads and qmp (may be NULL),

@@ -9,8 +9,6 @@
 #include "ctl.h"
 #include "enforce.h"
 
-#define QMP_TIMEOUT_USEC (500 * 1000)
-
 int ctl_world_load(struct ctl *c, struct ctl_world *w)
 {
 	_cleanup_free_ char *settings_path = NULL, *dir = NULL;

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Whose socket is a unix socket file? A VM's command line names its QMP socket, but whoever owns
+ * the VM can replace that file by a symlink to, or a bind of, any other socket on the host:
+ * root following the path would be a confused deputy, talking with its own identity to a
+ * service the VM owner cannot reach. So before connecting, kvmtune proves that the file is a
+ * listening socket the VM process itself holds: the socket bound to the file's inode (the
+ * kernel's sock_diag, UDIAG_SHOW_VFS) must be one of the sockets in /proc/PID/fd.
+ */
+
+#include <sys/types.h>
+
+/*
+ * path_fd is an O_PATH fd of the socket file. Returns 1 when pid holds the listening socket
+ * bound to it, 0 when not (someone else's socket, or one in another network namespace),
+ * -ENOTSOCK when the file is no socket, -ESRCH when pid is gone, -errno.
+ */
+int unix_socket_is_listener_of(int proc_fd, pid_t pid, int path_fd);
