@@ -222,18 +222,48 @@ static int refresh(struct manager *m, struct tracked_vm *t)
 	return r < 0 ? r : qmp_watch_classify(m, t);
 }
 
-static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift)
+/* The VMs known now, as enforce_vm takes them (to keep same-name VMs apart). Caller frees. */
+static const struct vm **vm_list(struct manager *m)
+{
+	const struct vm **v = calloc(m->n_vms + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < m->n_vms; i++)
+		v[i] = &m->vms[i].vm;
+	return v;
+}
+
+static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
+			   const struct vm *const *all, size_t n_all)
 {
 	struct pass p = { .m = m, .vm = t->vm.name, .pid = t->vm.pid, .drift = drift };
 	_cleanup_(diag_list_done) struct diag_list diags = {};
 	_cleanup_(enforce_result_done) struct enforce_result res = {};
 	_cleanup_(enforcer_done) struct enforcer e = {};
+	_cleanup_free_ const struct vm **known = all ? NULL : vm_list(m);
 	int r;
 
+	if (!all && !known)
+		return -ENOMEM;
 	enforcer_for(m, &p, &e);
+	e.vms = all ?: known;
+	e.n_vms = all ? n_all : m->n_vms;
 	r = enforce_vm(&e, &t->vm, &diags, &res);
 	if (r < 0)
 		return r;
+	if (res.group_taken_by) {
+		/* Said once per VM, not at every pass. */
+		if (!t->refused)
+			log_about(
+				LOG_ERR, &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
+				"not enforced: VM pid %d (uid %u) has the same name and its group "
+				"(two VMs never share a group: give this one its own -name)",
+				(int)res.group_taken_by->pid, (unsigned)res.group_taken_by->uid);
+		t->refused = true;
+		m->failures++;
+		t->dirty = false;
+		return 0;
+	}
+	t->refused = false;
 	if (res.rule_broken) {
 		FOREACH_ARRAY (d, diags.items, diags.n) {
 			_cleanup_free_ char *text = diag_format(d);
@@ -478,11 +508,11 @@ static int on_work(sd_event_source *s, void *userdata)
 		int r = 0;
 
 		if (t->dirty && !t->group)
-			r = enforce_tracked(m, t, false); /* just found */
+			r = enforce_tracked(m, t, false, NULL, 0); /* just found */
 		else if (t->dirty) {
 			r = refresh(m, t);
 			if (r >= 0)
-				r = enforce_tracked(m, t, false);
+				r = enforce_tracked(m, t, false, NULL, 0);
 		}
 		if (r == -ESRCH || r == -ENOENT) {
 			remove_vm(m, i);
@@ -499,7 +529,7 @@ static int on_work(sd_event_source *s, void *userdata)
 
 		examine_candidates(m);
 		for (size_t i = known; i < m->n_vms; i++) {
-			int r = enforce_tracked(m, &m->vms[i], false);
+			int r = enforce_tracked(m, &m->vms[i], false, NULL, 0);
 
 			if (r < 0 && r != -ESRCH)
 				log_error("enforcing %s: %s", m->vms[i].vm.name, strerror(-r));
@@ -513,6 +543,28 @@ static int on_work(sd_event_source *s, void *userdata)
 }
 
 /* ---- full passes ---- */
+
+/* Every VM of the pass, each knowing all the others (same names); those that ended go. */
+static int enforce_all(struct manager *m, bool drift)
+{
+	_cleanup_free_ const struct vm **all = vm_list(m);
+	_cleanup_free_ bool *ended = calloc(m->n_vms + 1, sizeof(bool));
+	size_t n = m->n_vms;
+	int r = all && ended ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		/* A VM new to a rescan is not drift. */
+		r = enforce_tracked(m, &m->vms[i], drift && m->vms[i].known, all, n);
+		if (r == -ESRCH) {
+			ended[i] = true;
+			r = 0;
+		}
+	}
+	for (size_t i = n; i > 0; i--) /* from the end: drop_vm moves the last one in */
+		if (ended && ended[i - 1])
+			drop_vm(m, i - 1);
+	return r;
+}
 
 int manager_full_pass(struct manager *m, const char *why)
 {
@@ -544,23 +596,20 @@ int manager_full_pass(struct manager *m, const char *why)
 		if (r < 0)
 			break;
 		t = &m->vms[m->n_vms - 1];
+		t->known = known != NULL;
 		if (known) {
 			t->group = TAKE_PTR(known->group);
+			t->refused = known->refused;
 			qmp_watch_carry(t, known);
 			r = qmp_watch_classify(m, t);
-			if (r < 0)
-				break;
-		}
-		r = enforce_tracked(m, t, p.drift && known); /* a VM new to a rescan is not drift */
-		if (r == -ESRCH) {
-			drop_vm(m, m->n_vms - 1);
-			r = 0;
 		}
 	}
 	for (size_t k = 0; k < n_old; k++)
 		tracked_done(&old[k]);
 	free(old);
 	vms_free(found, n);
+	if (r >= 0)
+		r = enforce_all(m, p.drift);
 	if (r < 0)
 		return r;
 	qmp_watch_kick(m);

@@ -25,8 +25,10 @@ struct tracked_vm {
 		uint64_t at_ns; /* CLOCK_MONOTONIC of its rename, until the thread is placed */
 	} * renamed;		/* threads seen renaming themselves: their names are trusted */
 	size_t n_renamed, allocated_renamed;
-	bool dirty;  /* something changed: enforce again */
-	bool forked; /* a thread appeared: look again once it had time to rename */
+	bool dirty;   /* something changed: enforce again */
+	bool forked;  /* a thread appeared: look again once it had time to rename */
+	bool known;   /* a full pass found it known from before */
+	bool refused; /* another VM of that name has its group (said once) */
 
 	/* QMP (qmp-watch.c): the last answer holds for the thread set it was given for. */
 	struct qmp_info qmp;

@@ -400,16 +400,6 @@ static enum apply_outcome do_write(struct run *run, const struct action *a, int 
 	return APPLY_DONE;
 }
 
-/* Is cgroup (as /proc/PID/cgroup shows it) group itself, or, with subtree, below it? */
-static bool cgroup_is_in(const char *cgroup, const char *group, bool subtree)
-{
-	size_t n = strlen(group);
-
-	cgroup += cgroup[0] == '/';
-	return strncmp(cgroup, group, n) == 0 &&
-	       (cgroup[n] == '\0' || (subtree && cgroup[n] == '/'));
-}
-
 /* Is the thread's group for this hierarchy `group` (or below it, with subtree)? */
 static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t tid, int version,
 		     bool subtree)
@@ -419,7 +409,7 @@ static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t 
 				 version == 1 ? cgroup_controller_v1_name(a->controller) : NULL,
 				 &cur);
 
-	return r < 0 ? r : cgroup_is_in(cur, a->group, subtree);
+	return r < 0 ? r : cgroup_path_is_in(cur, a->group, subtree);
 }
 
 static enum apply_outcome do_attach(struct run *run, const struct action *a, int fd, int version,
@@ -676,7 +666,7 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 	if (!run->ctx->bus)
 		return (*error = -ENOTCONN, APPLY_FAILED);
 	/* In the group, and the group is the unit's: not, after the cgroupfs backend made it. */
-	if (cgroup_is_in(*old, a->group, true) && unit_owns(run->ctx->bus, a->group))
+	if (cgroup_path_is_in(*old, a->group, true) && unit_owns(run->ctx->bus, a->group))
 		return APPLY_UNCHANGED;
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;
@@ -693,7 +683,7 @@ static enum apply_outcome do_scope(struct run *run, const struct action *a, char
 		r = unit_attach_process(run->ctx->bus, unit, a->pid, &detail);
 	if (r >= 0)
 		r = unit_control_group(run->ctx->bus, unit, &cgroup, &detail);
-	if (r >= 0 && !cgroup_is_in(cgroup, a->group, true)) {
+	if (r >= 0 && !cgroup_path_is_in(cgroup, a->group, true)) {
 		if (asprintf(&detail, "systemd made it '%s'", cgroup) < 0)
 			detail = NULL;
 		r = -EXDEV;
@@ -782,7 +772,7 @@ static enum apply_outcome do_machine(struct run *run, const struct action *a, ch
 
 	if (r < 0)
 		return is_gone(r) ? APPLY_GONE : (*error = r, APPLY_FAILED);
-	if (!cgroup_is_in(cgroup, a->group, true)) {
+	if (!cgroup_path_is_in(cgroup, a->group, true)) {
 		/* machined would take whatever unit the process is in now (a session, say). */
 		if (run->ctx->dry_run)
 			return APPLY_WOULD;

@@ -132,6 +132,17 @@ bool cgroup_path_is_safe(const char *path)
 	return true;
 }
 
+bool cgroup_path_is_in(const char *cgroup, const char *group, bool subtree)
+{
+	size_t n;
+
+	cgroup += cgroup[0] == '/';
+	group += group[0] == '/';
+	n = strlen(group);
+	return strncmp(cgroup, group, n) == 0 &&
+	       (cgroup[n] == '\0' || (subtree && cgroup[n] == '/'));
+}
+
 int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret)
 {
 	char path[4096];

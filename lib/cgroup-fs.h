@@ -58,6 +58,12 @@ const char *cgroup_layout_to_string(enum cgroup_layout l);
  */
 int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret);
 
+/*
+ * Is cgroup (a path as /proc/PID/cgroup shows it) group itself (both relative to a hierarchy's
+ * root; leading '/' ignored), or, with subtree, below it?
+ */
+bool cgroup_path_is_in(const char *cgroup, const char *group, bool subtree);
+
 /* No "." or ".." component: a relative path that stays below where it starts. */
 bool cgroup_path_is_safe(const char *path);
 

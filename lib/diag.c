@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "escape.h"
 #include "strbuf.h"
 
 static const char *const severity_names[] = {
@@ -58,7 +59,12 @@ char *diag_format(const struct diag *d)
 		r = strbuf_printf(&b, "%s: ", d->key);
 	if (r >= 0)
 		r = strbuf_append(&b, d->message);
-	return r < 0 ? NULL : strbuf_steal(&b);
+	if (r < 0)
+		return NULL;
+	/* File names and quoted values are whoever wrote them: one line, no controls. */
+	if (!escape_not_needed(b.buf))
+		return escape_untrusted(b.buf);
+	return strbuf_steal(&b);
 }
 
 void diag_list_print(const struct diag_list *l, FILE *f)

@@ -74,6 +74,15 @@ int apic_id_to_cpu_index(const struct qemu_cmdline *c, unsigned apic_id)
 	return -1;
 }
 
+bool iothread_id_is_valid(const char *id)
+{
+	/* QEMU's rule for object ids (id_wellformed): a letter, then letters, digits, "-._". */
+	size_t n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789-._");
+
+	return isalpha((unsigned char)id[0]) && id[n] == '\0' && n <= QMP_ID_MAX;
+}
+
 static int set_role(struct vm_thread *t, enum thread_role role, int vcpu, const char *iothread,
 		    enum role_source source)
 {
@@ -105,7 +114,8 @@ static int classify_qmp(struct vm *vm, const struct qmp_info *qmp)
 				r = set_role(t, ROLE_VCPU, qmp->cpus[i - 1].cpu_index, NULL,
 					     ROLE_SOURCE_QMP);
 		for (size_t i = 0; r >= 0 && i < qmp->n_iothreads; i++)
-			if (qmp->iothreads[i].thread_id == t->tid)
+			if (qmp->iothreads[i].thread_id == t->tid &&
+			    iothread_id_is_valid(qmp->iothreads[i].id))
 				r = set_role(t, ROLE_IOTHREAD, 0, qmp->iothreads[i].id,
 					     ROLE_SOURCE_QMP);
 		if (r < 0)
@@ -149,7 +159,8 @@ static int classify_names(struct vm *vm)
 			continue;
 		if (vcpu >= 0)
 			r = set_role(t, ROLE_VCPU, vcpu, NULL, ROLE_SOURCE_NAME);
-		else if (strncmp(name, "IO ", 3) == 0 && !streq(name, "IO mon_iothread"))
+		else if (strncmp(name, "IO ", 3) == 0 && !streq(name, "IO mon_iothread") &&
+			 iothread_id_is_valid(name + 3))
 			r = set_role(t, ROLE_IOTHREAD, 0, name + 3, ROLE_SOURCE_NAME);
 		if (r < 0)
 			return r;
@@ -477,9 +488,10 @@ static int read_identity(const struct discover_opts *o, struct vm *vm)
 		vm->cgroup = NULL;
 		(void)proc_read_cgroup(o->proc_fd, vm->pid, 0, "cpu", &vm->cgroup);
 	}
-	if (vm->cmdline.name)
+	/* An empty -name is none (spec §2): the uuid, then the pid name the VM. */
+	if (vm->cmdline.name && *vm->cmdline.name)
 		vm->name = strdup(vm->cmdline.name);
-	else if (vm->cmdline.uuid)
+	else if (vm->cmdline.uuid && *vm->cmdline.uuid)
 		vm->name = strdup(vm->cmdline.uuid);
 	else
 		(void)asprintf(&vm->name, "pid-%d", (int)vm->pid);

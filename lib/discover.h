@@ -80,6 +80,12 @@ struct discover_opts {
 
 const char *role_source_to_string(enum role_source s);
 
+/*
+ * Whether id is an iothread id QEMU takes (a letter, then letters, digits and "-._"; at most
+ * QMP_ID_MAX bytes): only such ids name thread groups, so none can reach outside the VM group.
+ */
+bool iothread_id_is_valid(const char *id);
+
 /* "vcpu0", "iothread:io1", "emulator" into buf. */
 const char *thread_role_format(const struct vm_thread *t, char *buf, size_t size);
 

@@ -145,6 +145,41 @@ int enforce_plan(struct enforcer *e, const struct policy *effective, const struc
 	return plan_vm(effective, vm, &host, ret);
 }
 
+/* Whether a's process sits in the VM group of its name (as discovery saw it). */
+static bool in_own_group(struct enforcer *e, const struct vm *a)
+{
+	_cleanup_free_ char *scope = vm_scope_name(a->name), *group = NULL;
+
+	if (!scope || !a->cgroup || asprintf(&group, "%s/%s", host_facts(e)->parent, scope) < 0)
+		return false;
+	return cgroup_path_is_in(a->cgroup, group, true);
+}
+
+/* Whether a, rather than b, keeps the group both their names make. */
+static bool holds_before(struct enforcer *e, const struct vm *a, const struct vm *b)
+{
+	bool in_a = in_own_group(e, a), in_b = in_own_group(e, b);
+
+	if (in_a != in_b)
+		return in_a;
+	if (a->starttime != b->starttime)
+		return a->starttime < b->starttime;
+	return a->pid < b->pid;
+}
+
+const struct vm *enforce_group_holder(struct enforcer *e, const struct vm *vm)
+{
+	const struct vm *holder = vm;
+
+	for (size_t i = 0; i < e->n_vms; i++) {
+		const struct vm *o = e->vms[i];
+
+		if (o->pid != vm->pid && streq(o->name, vm->name) && holds_before(e, o, holder))
+			holder = o;
+	}
+	return holder;
+}
+
 int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret)
 {
@@ -160,6 +195,10 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 		return merged;
 	if (merged == 0) {
 		ret->no_policy = true;
+		return 0;
+	}
+	if (enforce_group_holder(e, vm) != vm) {
+		ret->group_taken_by = enforce_group_holder(e, vm);
 		return 0;
 	}
 	r = policy_check_effective(&effective, diags);

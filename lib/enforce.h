@@ -27,6 +27,10 @@ struct enforcer {
 	char *slice_group; /* the systemd backend: where the parent slice's cgroup is */
 	apply_report_fn report;
 	void *userdata; /* for report */
+	/* The VMs of this host as last seen, so that two with the same name never share a group
+	 * (enforce_vm); may be empty. */
+	const struct vm *const *vms;
+	size_t n_vms;
 };
 
 /* What enforcing one VM did. */
@@ -35,7 +39,8 @@ struct enforce_result {
 	bool no_policy;	  /* no policy fits: the VM was left as it is */
 	bool rule_broken; /* its merged policy breaks a rule: not applied (diags say why) */
 	bool ended;	  /* the VM ended meanwhile; its groups were removed */
-	char *vm_group;	  /* the VM's group, below the parent (caller frees) */
+	const struct vm *group_taken_by; /* another VM of the same name has its group: refused */
+	char *vm_group;			 /* the VM's group, below the parent (caller frees) */
 };
 
 /*
@@ -48,10 +53,18 @@ int enforce_plan(struct enforcer *e, const struct policy *effective, const struc
 
 /*
  * Enforces vm's effective policy. Rule violations of the merged policy are appended to diags.
- * Returns 0 (see *ret), or -ENOMEM.
+ * A VM whose name another VM of e->vms has taken is refused (ret->group_taken_by): a name is
+ * no identity, and two VMs in one group would share its limits. Returns 0 (see *ret), or
+ * -ENOMEM.
  */
 int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret);
+
+/*
+ * Of the VMs whose names make the same group: the one whose process is in it keeps it, else
+ * the one that started first (then the lower pid). Returns the VM that holds vm's group.
+ */
+const struct vm *enforce_group_holder(struct enforcer *e, const struct vm *vm);
 
 /* Removes kvmtune-*.scope groups below the parent whose VM is not among vms. */
 int enforce_remove_stale(struct enforcer *e, const struct vm *vms, size_t n_vms,

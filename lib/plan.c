@@ -249,10 +249,11 @@ static int collect_groups(struct builder *b, struct group **ret, size_t *ret_n)
 	for (unsigned v = 0; r >= 0 && v < vcpus; v++)
 		r = add_group(b, &(struct vm_thread){ .role = ROLE_VCPU, .vcpu = (int)v }, g, &n);
 	for (size_t i = 0; r >= 0 && i < c->n_iothreads; i++)
-		r = add_group(
-			b,
-			&(struct vm_thread){ .role = ROLE_IOTHREAD, .iothread = c->iothreads[i] },
-			g, &n);
+		if (iothread_id_is_valid(c->iothreads[i]))
+			r = add_group(b,
+				      &(struct vm_thread){ .role = ROLE_IOTHREAD,
+							   .iothread = c->iothreads[i] },
+				      g, &n);
 	if (r < 0) {
 		free_groups(g, n);
 		return r;

@@ -4,53 +4,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config-file.h"
 #include "fileio.h"
 #include "policy-load.h"
-
-int policy_check_owner(int fd, const char *path, struct diag_list *diags)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot stat: %m");
-	if (st.st_uid != 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL,
-				"owned by uid %u, refused (allowed: owned by root)",
-				(unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return diag_add(
-			diags, DIAG_ERROR, path, 0, 0, NULL,
-			"writable by %s (mode %04o), refused (allowed: writable by root only; "
-			"chmod go-w)",
-			st.st_mode & S_IWOTH ? "others" : "its group",
-			(unsigned)(st.st_mode & 07777));
-	return 0;
-}
 
 int policy_load_file(const char *path, const struct policy_env *env, struct policy_file **ret,
 		     struct diag_list *diags)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = config_file_open(path, env->check_owner, diags);
 	_cleanup_free_ char *text = NULL;
-	size_t errors = diags->n_errors, size;
-	struct stat st;
+	size_t size;
 	int r;
 
-	if (fd < 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot open: %m") ?: -EINVAL;
-	if (fstat(fd, &st) < 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot stat: %m") ?: -EINVAL;
-	if (!S_ISREG(st.st_mode))
+	if (fd == -ENOENT)
 		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL,
-				"not a regular file (allowed: a YAML file)")
+				"cannot open: No such file or directory")
 			       ?: -EINVAL;
-	if (env->check_owner) {
-		r = policy_check_owner(fd, path, diags);
-		if (r < 0)
-			return r;
-		if (diags->n_errors > errors)
-			return -EINVAL;
-	}
+	if (fd < 0)
+		return fd;
 	r = read_fd(fd, POLICY_FILE_SIZE_MAX, &text, &size);
 	if (r == -EFBIG)
 		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL,
@@ -88,18 +59,16 @@ int policy_list_dir(const char *dir, const struct policy_env *env, char ***ret_p
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char **paths = NULL;
-	size_t n = 0, allocated = 0, errors = diags->n_errors;
+	size_t n = 0, allocated = 0;
 	DIR *d;
 	int r = 0;
 
 	if (fd < 0)
 		return -errno;
 	if (env->check_owner) {
-		r = policy_check_owner(fd, dir, diags);
+		r = config_dir_check(fd, dir, diags);
 		if (r < 0)
 			return r;
-		if (diags->n_errors > errors)
-			return -EINVAL;
 	}
 	d = fdopendir(fd);
 	if (!d)

@@ -14,7 +14,7 @@ struct policy_env {
 	const struct topology *topo; /* NULL: CPU and node ids are not checked against a host */
 	bool check_devices;	     /* device paths must be block devices */
 	bool check_users;	     /* user names must resolve */
-	bool check_owner; /* files and directories: owned by root, not group/other-writable */
+	bool check_owner; /* files and the directories above them: root's (config-file.h) */
 };
 
 /*
@@ -32,6 +32,3 @@ int policy_load_file(const char *path, const struct policy_env *env, struct poli
 /* The policy files of a directory: *.yaml and *.yml, no dot files, in lexical (C) order. */
 int policy_list_dir(const char *dir, const struct policy_env *env, char ***ret_paths, size_t *ret_n,
 		    struct diag_list *diags);
-
-/* Checks that path (an open fd of it) is root's and not writable by group or others. */
-int policy_check_owner(int fd, const char *path, struct diag_list *diags);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config-file.h"
 #include "fileio.h"
 #include "policy-load.h"
 #include "settings.h"
@@ -263,36 +264,29 @@ static int parse_settings(const char *text, size_t size, struct settings *s,
 int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
 {
 	_cleanup_(settings_done) struct settings n = {};
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = config_file_open(path, check_owner, diags);
 	_cleanup_free_ char *text = NULL;
 	size_t errors = diags->n_errors, size;
 	int r;
 
-	if (fd < 0 && errno == ENOENT)
+	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot open: %m") ?: -EINVAL;
+		return fd;
 	r = settings_defaults(&n);
 	if (r < 0)
 		return r;
 	n.path = strdup(path);
 	if (!n.path)
 		return -ENOMEM;
-	if (check_owner) {
-		r = policy_check_owner(fd, path, diags);
-		if (r < 0)
-			return r;
-	}
-	if (diags->n_errors == errors) {
-		r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
-		if (r < 0)
-			return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
-					r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
-				       ?: -EINVAL;
-		r = parse_settings(text, size, &n, diags);
-		if (r < 0)
-			return r;
-	}
+	r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
+	if (r < 0)
+		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
+				r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
+			       ?: -EINVAL;
+	r = parse_settings(text, size, &n, diags);
+	if (r < 0)
+		return r;
 	if (diags->n_errors > errors)
 		return -EINVAL;
 	settings_done(s);

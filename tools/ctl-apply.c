@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <string.h>
 
 #include "apply.h"
@@ -30,7 +31,7 @@ static void print_path(const struct cgroup_fs *fs, const struct action *a, FILE 
 	if (cgroup_fs_controller(fs, a->controller, &fd, &version) < 0)
 		version = 0;
 	fprintf(f, "%s%s%s/%s%s%s", fs->root, version == 1 ? "/" : "",
-		version == 1 ? cgroup_controller_v1_name(a->controller) : "", a->group,
+		version == 1 ? cgroup_controller_v1_name(a->controller) : "", shown(a->group),
 		a->file ? "/" : "", a->file ?: "");
 }
 
@@ -67,19 +68,20 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			"kvmtunectl: %s: skipped %s: %s %d now names another task (the one seen "
 			"has "
 			"ended)\n",
-			r->vm, a->what, a->tid == a->pid ? "pid" : "tid", (int)a->tid);
+			shown(r->vm), shown(a->what), a->tid == a->pid ? "pid" : "tid",
+			(int)a->tid);
 		return;
 	}
 	if (o == APPLY_WARNING) {
-		fprintf(stderr, "kvmtunectl: %s: warning: %s", r->vm, a->value);
+		fprintf(stderr, "kvmtunectl: %s: warning: %s", shown(r->vm), shown(a->value));
 		if (a->origin)
-			fprintf(stderr, " (%s:%u)", a->origin->file, a->origin->line);
+			fprintf(stderr, " (%s:%u)", shown(a->origin->file), a->origin->line);
 		fputc('\n', stderr);
 		return;
 	}
 	if (o == APPLY_FAILED) {
 		r->failed++;
-		fprintf(f, "kvmtunectl: %s: could not enforce %s: ", r->vm, a->what);
+		fprintf(f, "kvmtunectl: %s: could not enforce %s: ", shown(r->vm), shown(a->what));
 	} else
 		fprintf(f, "  %s%s ", verb, action_kind_to_string(a->kind));
 	switch (a->kind) {
@@ -92,17 +94,17 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		if (a->n_props)
 			fputc(')', f);
 		if (old && o != APPLY_FAILED)
-			fprintf(f, " (was %s)", *old ? old : "empty");
+			fprintf(f, " (was %s)", *old ? shown(old) : "empty");
 		break;
 	case ACTION_SCOPE:
 		fprintf(f, "pid %d -> ", (int)a->pid);
 		print_path(r->fs, a, f);
 		fprintf(f, " in %s", a->value);
 		if (old && o != APPLY_FAILED)
-			fprintf(f, " (was in %s)", old);
+			fprintf(f, " (was in %s)", shown(old));
 		break;
 	case ACTION_MACHINE:
-		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, a->value);
+		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, shown(a->value));
 		break;
 	case ACTION_MKDIR:
 	case ACTION_RMDIR:
@@ -117,13 +119,13 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	case ACTION_AFFINITY: {
 		_cleanup_free_ char *cpus = cpuset_format(&a->cpus);
 
-		fprintf(f, "tid %d (%s) -> CPUs %s (was %s)", (int)a->tid, a->what, cpus ?: "?",
-			old ?: "?");
+		fprintf(f, "tid %d (%s) -> CPUs %s (was %s)", (int)a->tid, shown(a->what),
+			cpus ?: "?", old ?: "?");
 		break;
 	}
 	case ACTION_SCHEDULER:
-		fprintf(f, "tid %d (%s) -> policy %d priority %d (was %s)", (int)a->tid, a->what,
-			a->sched_policy, a->sched_priority, old ?: "?");
+		fprintf(f, "tid %d (%s) -> policy %d priority %d (was %s)", (int)a->tid,
+			shown(a->what), a->sched_policy, a->sched_priority, old ?: "?");
 		break;
 	case ACTION_MIGRATE_PAGES: {
 		_cleanup_free_ char *nodes = cpuset_format(&a->cpus);
@@ -135,11 +137,11 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		break;
 	}
 	if (a->origin)
-		fprintf(f, "  [%s:%u]", a->origin->file, a->origin->line);
+		fprintf(f, "  [%s:%u]", shown(a->origin->file), a->origin->line);
 	if (o == APPLY_FAILED) {
 		const char *why = apply_failure_detail(a, error, old);
 
-		fprintf(f, ": %s%s%s", strerror(-error), why ? ": " : "", why ?: "");
+		fprintf(f, ": %s%s%s", strerror(-error), why ? ": " : "", shown(why ?: ""));
 	}
 	fputc('\n', f);
 }
@@ -149,11 +151,14 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 static void print_result(const struct vm *vm, const struct enforce_result *res, bool dry_run)
 {
 	if (res->no_policy) {
-		printf("%s (pid %d): no policy fits; left as it is\n", vm->name, (int)vm->pid);
+		printf("%s (pid %d): no policy fits; left as it is\n", shown(vm->name),
+		       (int)vm->pid);
 		return;
 	}
-	if (res->ended)
-		printf("  %s ended meanwhile; its groups are removed\n", vm->name);
+	if (res->group_taken_by)
+		printf("  not enforced: its name is another VM's (above)\n");
+	else if (res->ended)
+		printf("  %s ended meanwhile; its groups are removed\n", shown(vm->name));
 	else
 		printf("  %u %s, %u already so%s%s\n",
 		       res->stats.n[dry_run ? APPLY_WOULD : APPLY_DONE],
@@ -209,14 +214,28 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 		_cleanup_(enforce_result_done) struct enforce_result res = {};
 
 		rep.vm = vms[i]->name;
-		printf("%s (pid %d):\n", vms[i]->name, (int)vms[i]->pid);
+		printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
 		if (enforce_vm(&e, vms[i], &diags, &res) < 0)
 			return log_oom();
+		if (res.group_taken_by) {
+			struct passwd *pw = getpwuid(res.group_taken_by->uid);
+
+			fprintf(stderr,
+				"kvmtunectl: %s (pid %d): not enforced: VM pid %d (user %s) has "
+				"the "
+				"same name and its group (a name is no identity: two VMs never "
+				"share "
+				"a group; give this one its own -name, and match policies on user "
+				"too)\n",
+				shown(vms[i]->name), (int)vms[i]->pid, (int)res.group_taken_by->pid,
+				pw ? shown(pw->pw_name) : "?");
+			rep.failed++;
+		}
 		if (res.rule_broken) {
 			diag_list_print(&diags, stderr);
 			fprintf(stderr,
 				"kvmtunectl: %s: its merged policy breaks a rule; not applied\n",
-				vms[i]->name);
+				shown(vms[i]->name));
 			rep.failed++;
 		}
 		print_result(vms[i], &res, e.dry_run);

@@ -128,7 +128,7 @@ void print_resources(struct ctl_world *w, const struct vm *vm)
 	for (size_t i = 0; i < n; i++) {
 		const struct cg_cpu *cpu = &g[i].cpu;
 
-		printf("    %-40s ", g[i].group);
+		printf("    %-40s ", shown(g[i].group));
 		if (cpu->have_shares)
 			printf("shares %" PRIu64 "  ", cpu->shares);
 		if (cpu->have_weight)
@@ -137,7 +137,7 @@ void print_resources(struct ctl_world *w, const struct vm *vm)
 			printf("period %" PRIu64 " quota unlimited", cpu->period);
 		else if (cpu->have_bandwidth)
 			printf("period %" PRIu64 " quota %" PRIu64, cpu->period, cpu->quota);
-		printf("   (%s)\n", g[i].roles);
+		printf("   (%s)\n", shown(g[i].roles));
 		free(g[i].group);
 	}
 	if (group_of(w, vm->pid, 0, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {

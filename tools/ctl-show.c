@@ -91,7 +91,7 @@ static int print_effective(const struct policy_set *set, const struct vm_identit
 	if (merged < 0 || policy_dump(&effective, true, &text) < 0 ||
 	    policy_check_effective(&effective, &diags) < 0)
 		return log_oom();
-	printf("# effective policy for %s\n", who);
+	printf("# effective policy for %s\n", shown(who));
 	print_fits(fits, n_fits);
 	if (merged == 0)
 		printf("# no policy applies: the VM is left as it is\n");

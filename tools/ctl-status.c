@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "escape.h"
 
 struct vm_view {
 	const struct vm *vm;
@@ -125,8 +126,13 @@ static void thread_info_done(struct thread_info *i)
 
 /* ---- JSON ---- */
 
+/* JSON text must be UTF-8: a string that is not is given escaped (json-c escapes controls). */
 static struct json_object *json_str(const char *s)
 {
+	_cleanup_free_ char *e = NULL;
+
+	if (s && !utf8_is_valid(s) && !(s = e = escape_untrusted(s)))
+		return NULL;
 	return s ? json_object_new_string(s) : NULL;
 }
 
@@ -261,9 +267,9 @@ int verb_list(struct ctl *c, int argc, char **argv)
 		for (size_t k = 0; k < vms[i]->cmdline.n_iothreads && len < sizeof(iothreads); k++)
 			len += (size_t)snprintf(iothreads + len, sizeof(iothreads) - len, "%s%s",
 						k ? "," : "", vms[i]->cmdline.iothreads[k]);
-		printf("%-8d %-20s %-36s %5u  %-16s %-24s %s\n", (int)vms[i]->pid, vms[i]->name,
-		       vms[i]->cmdline.uuid ?: "-", vms[i]->vcpus_expected, iothreads, policies,
-		       v.state);
+		printf("%-8d %-20s %-36s %5u  %-16s %-24s %s\n", (int)vms[i]->pid,
+		       shown(vms[i]->name), shown(vms[i]->cmdline.uuid ?: "-"),
+		       vms[i]->vcpus_expected, shown(iothreads), shown(policies), v.state);
 		view_done(&v);
 	}
 	return EXIT_OK;
@@ -277,14 +283,15 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 	char user[16];
 	int width = 8;
 
-	printf("VM %s  (pid %d, user %s%s%s)\n", vm->name, (int)vm->pid, user_name(vm->uid, user),
-	       vm->cmdline.uuid ? ", uuid " : "", vm->cmdline.uuid ?: "");
-	printf("  binary:    %s\n", vm->exe);
+	printf("VM %s  (pid %d, user %s%s%s)\n", shown(vm->name), (int)vm->pid,
+	       shown(user_name(vm->uid, user)), vm->cmdline.uuid ? ", uuid " : "",
+	       shown(vm->cmdline.uuid ?: ""));
+	printf("  binary:    %s\n", shown(vm->exe));
 	printf("  state:     %s\n", v->state);
 	printf("  policies:  %s", v->n_policies ? "" : "none fits this VM\n");
 	for (size_t i = 0; i < v->n_policies; i++)
-		printf("%s%s\n", i ? "             " : "", v->policies[i]);
-	printf("  cgroup:    %s\n", vm->cgroup ?: "?");
+		printf("%s%s\n", i ? "             " : "", shown(v->policies[i]));
+	printf("  cgroup:    %s\n", shown(vm->cgroup ?: "?"));
 	printf("  vCPUs:     %u, %u identified\n", vm->vcpus_expected, vm->vcpus_found);
 	printf("  QMP:       %s%s%s\n",
 	       vm->qmp_result == 0 ? "answered"
@@ -294,7 +301,7 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 	       vm->qmp_result < 0 ? strerror(-vm->qmp_result) : "",
 	       vm->qmp_result < 0 && vm->qmp_path ? "" : "");
 	if (vm->note)
-		printf("  note:      %s\n", vm->note);
+		printf("  note:      %s\n", shown(vm->note));
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
 		char role[160];
 
@@ -307,8 +314,9 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 
 		thread_info_read(w->proc_fd, vm, t, &info);
 		printf("  %-8d %-*s %-7s %-4d %-5c %9.2fs  %-10s %s\n", (int)t->tid, width,
-		       info.role, role_source_to_string(t->source), t->stat.processor,
-		       t->stat.state, info.cpu_seconds, info.affinity ?: "?", info.cgroup ?: "?");
+		       shown(info.role), role_source_to_string(t->source), t->stat.processor,
+		       t->stat.state, info.cpu_seconds, info.affinity ?: "?",
+		       shown(info.cgroup ?: "?"));
 		thread_info_done(&info);
 	}
 	printf("\n");

@@ -58,6 +58,11 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 		fprintf(stderr, "kvmtunectl: cannot look for VMs: %s\n", strerror(-r));
 		return EXIT_INVALID;
 	}
+	w->vm_list = calloc(w->n_vms + 1, sizeof(*w->vm_list));
+	if (!w->vm_list)
+		return log_oom();
+	for (size_t i = 0; i < w->n_vms; i++)
+		w->vm_list[i] = &w->vms[i];
 	return EXIT_OK;
 }
 
@@ -83,6 +88,7 @@ void ctl_world_done(struct ctl_world *w)
 	policy_set_done(&w->policies);
 	diag_list_done(&w->diags);
 	vms_free(w->vms, w->n_vms);
+	free(w->vm_list);
 	safe_close(w->proc_fd);
 	cgroup_fs_done(&w->cgroups);
 	if (w->bus)
@@ -123,7 +129,7 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 			fprintf(stderr,
 				"kvmtunectl: no VM '%s' (a name, pid or uuid of a running "
 				"QEMU; see kvmtunectl list)\n",
-				args[j]);
+				shown(args[j]));
 			free(v);
 			return EXIT_NO_VM;
 		}
@@ -141,4 +147,6 @@ void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
 	e->cgroups = &w->cgroups;
 	e->proc_fd = w->proc_fd;
 	e->bus = w->bus;
+	e->vms = w->vm_list;
+	e->n_vms = w->n_vms;
 }

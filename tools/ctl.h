@@ -44,6 +44,7 @@ struct ctl_world {
 	struct diag_list diags;
 	struct vm *vms;
 	size_t n_vms;
+	const struct vm **vm_list; /* the same, as pointers (struct enforcer's vms) */
 	int proc_fd;
 	struct cgroup_fs cgroups;
 	const struct topology *topo; /* the ctl's */
@@ -77,3 +78,11 @@ int verb_show(struct ctl *c, int argc, char **argv);
 
 /* Prints "out of memory" and returns EXIT_INVALID. */
 int log_oom(void);
+
+/*
+ * Other people's text (VM, thread, file names; cgroup paths) as it may be printed: itself, or
+ * escaped (escape.h). The escaped copies live until SHOWN_SLOTS later calls: enough for the
+ * arguments of one printf.
+ */
+#define SHOWN_SLOTS 16
+const char *shown(const char *s);

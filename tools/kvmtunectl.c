@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "escape.h"
 
 static const struct {
 	const char *name;
@@ -151,4 +152,21 @@ int log_oom(void)
 {
 	fprintf(stderr, "kvmtunectl: out of memory\n");
 	return EXIT_INVALID;
+}
+
+const char *shown(const char *s)
+{
+	static char *slots[SHOWN_SLOTS];
+	static size_t next;
+	char *e;
+
+	if (!s || escape_not_needed(s))
+		return s;
+	e = escape_untrusted(s);
+	if (!e)
+		return "(out of memory)";
+	free(slots[next]);
+	slots[next] = e;
+	next = (next + 1) % SHOWN_SLOTS;
+	return e;
 }
