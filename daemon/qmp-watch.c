@@ -68,9 +68,10 @@ int qmp_watch_classify(struct manager *m, struct tracked_vm *t)
 	return discover_classify(&t->vm, &t->qmp);
 }
 
+/* Only VMs a policy fits are asked (they have a group): the rest are none of kvmtuned's. */
 static bool wanted(struct manager *m, const struct tracked_vm *t)
 {
-	return m->settings.qmp.value && t->vm.cmdline.qmp_socket &&
+	return m->settings.qmp.value && t->group && t->vm.cmdline.qmp_socket &&
 	       !(t->qmp_asked && t->qmp_threads == thread_set(&t->vm)) &&
 	       roles_incomplete(&t->vm) && !question_of(m, t->vm.pid);
 }
