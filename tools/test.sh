@@ -86,6 +86,7 @@ fuzz() { # TARGET
 	case "$1" in
 	policy) cp tests/policy/*.yaml conf/examples/*.yaml "$corpus/" ;;
 	cpuset) cp tests/fuzz/seeds-cpuset/* "$corpus/" ;;
+	qmp) cp tests/fuzz/seeds-qmp/* "$corpus/" ;;
 	esac
 	build-fuzz/tests/fuzz-"$1" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
 		-print_final_stats=1 "$corpus" 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)"
@@ -95,9 +96,10 @@ fuzz() { # TARGET
 }
 if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true \
 	-Db_lundef=false >/dev/null; then
-	if ninja -C build-fuzz tests/fuzz-policy tests/fuzz-cpuset >/dev/null; then
+	if ninja -C build-fuzz tests/fuzz-policy tests/fuzz-cpuset tests/fuzz-qmp >/dev/null; then
 		step "fuzz policy loader for ${fuzz_seconds}s" fuzz policy
 		step "fuzz CPU list parser for ${fuzz_seconds}s" fuzz cpuset
+		step "fuzz the QMP client for ${fuzz_seconds}s" fuzz qmp
 	else
 		step "fuzz targets build (clang)" false
 	fi

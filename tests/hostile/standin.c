@@ -109,9 +109,10 @@ static void converse(int fd)
 				size_t k = (size_t)snprintf(reply, sizeof(reply), "{\"return\": [");
 
 				for (int i = 0; i < n_threads; i++)
-					k += (size_t)snprintf(reply + k, sizeof(reply) - k,
-							      "%s{\"cpu-index\": %d, \"thread-id\": %d}",
-							      i ? ", " : "", i, (int)tids[i]);
+					k += (size_t)snprintf(
+						reply + k, sizeof(reply) - k,
+						"%s{\"cpu-index\": %d, \"thread-id\": %d}",
+						i ? ", " : "", i, (int)tids[i]);
 				snprintf(reply + k, sizeof(reply) - k, "], \"id\": %d}\r\n",
 					 id_of(buf));
 			} else
