@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The test command (README): installs what is missing, builds with ASan+UBSan and runs every
-# test suite, checks the formatting, builds once more with -O3 -DNDEBUG (asserts with side
-# effects would show) and runs the unit tests there, runs each libFuzzer target for
+# The test command (README): installs what is missing, builds the development configuration
+# (build-dev.ini: ASan+UBSan, -Werror) and runs every test suite, checks the formatting, builds
+# what ships (a plain `meson setup`: optimized, no sanitizers) and runs the unit, golden and
+# live tests there (the daemon's figures are the release build's), runs each libFuzzer target for
 # FUZZ_SECONDS (default 60), and runs every suite again inside a Debian 12 guest with systemd
 # 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1 leaves it out). Ends with
 # the line "N passed, N failed, N skipped".
@@ -63,22 +64,27 @@ PY
 
 tools/install-deps.sh test || exit 1
 
-echo "=== build (ASan+UBSan)"
-[ -f build/build.ninja ] || meson setup build || exit 1
+echo "=== build (build-dev.ini: ASan+UBSan, -Werror)"
+[ -f build/build.ninja ] || meson setup --native-file build-dev.ini build || exit 1
 ninja -C build || { echo "1 passed, 1 failed"; exit 1; }
 meson test -C build --print-errorlogs --num-processes 2
 count_meson build
 
 step "clang-format" bash -c 'git ls-files "*.c" "*.h" | xargs clang-format --dry-run --Werror'
 
+# What ships: meson's defaults, no options. The live tests' figures come from this build.
 release() {
-	[ -f build-release/build.ninja ] ||
-		meson setup build-release -Db_ndebug=true -Doptimization=3 -Db_sanitize=none \
-			>/dev/null || return 1
-	ninja -C build-release && meson test -C build-release --suite unit --suite golden \
-		--num-processes 2 >/dev/null
+	local rc=0
+	[ -f build-release/build.ninja ] || meson setup build-release >/dev/null || return 1
+	ninja -C build-release >/dev/null || return 1
+	meson test -C build-release --suite unit --suite golden --suite integration \
+		--num-processes 2 --print-errorlogs >build-release/test.out 2>&1 || rc=$?
+	grep -E '^(Ok|Fail|Skipped|Timeout): ' build-release/test.out
+	[ "$rc" = 0 ] || grep -vE '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' build-release/test.out | tail -n 60
+	grep -h '^info: ' build-release/meson-logs/testlog.txt || true
+	return "$rc"
 }
-step "release build (-O3, NDEBUG) and its unit and golden tests" release
+step "release build (what ships) and its unit, golden and live tests" release
 
 fuzz() { # TARGET
 	local corpus

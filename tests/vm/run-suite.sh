@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Runs kvmtune's suites inside the cgroup v2 + systemd guest: builds the guest image (cached),
-# builds kvmtune without sanitizers (the guest has no sanitizer runtimes), ships the sources
-# and the build over the 9p share, runs every test there, and prints each result and the line
+# builds kvmtune as it ships (meson's defaults: no sanitizers, which the guest has no runtimes
+# for), ships the sources and the build over the 9p share, runs every test there, and prints
+# each result and the line
 # "N passed, N failed, N skipped". Exits 0 only when nothing failed.
 # Usage: tests/vm/run-suite.sh [TIMEOUT_S [FILTER]]   (as root, from anywhere in the
 # repository); FILTER, a regular expression, runs only the tests whose name matches it.
@@ -17,7 +18,7 @@ cd "$top"
 
 tests/vm/build-vm.sh "$image"
 [ -f build-guest/build.ninja ] ||
-	meson setup build-guest -Db_sanitize=none -Dwerror=true >/dev/null
+	meson setup build-guest >/dev/null # what ships: the defaults, no sanitizers
 ninja -C build-guest >/dev/null
 
 rm -rf "$share"
