@@ -6,8 +6,8 @@
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
-	libjson-c-dev)
-test=(clang clang-format python3 qemu-system-x86)
+	libjson-c-dev scdoc)
+test=(clang clang-format python3 qemu-system-x86 groff-base man-db)
 demo=(qemu-system-x86)
 
 want=()
