@@ -55,6 +55,8 @@ run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$b
 # The same suites again with the systemd backend: scopes, unit properties, machined.
 KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
+# The package first: systemd-live installs with meson install, which the package would meet.
+KVMTUNE_THROWAWAY_HOST=1 run "deb" tests/test-deb-systemd.sh "$share/kvmtune.deb"
 KVMTUNE_THROWAWAY_HOST=1 run "systemd-live" tests/test-systemd-live.sh "$build"
 
 echo "guest: $passed passed, $failed failed, $skipped skipped"

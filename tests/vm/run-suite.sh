@@ -25,6 +25,16 @@ rm -rf "$share"
 mkdir -p "$share/src"
 git ls-files -z | xargs -0 cp --parents -P -t "$share/src"
 cp -a build-guest "$share/src/"
+# The Debian package, for tests/test-deb-systemd.sh: KVMTUNE_DEB names one already built
+# (tools/test.sh passes the one it tested), else it is built here when the filter wants it.
+if grep -qE -- "${2:-.}" <<<"deb"; then
+	deb=${KVMTUNE_DEB:-}
+	if [ -z "$deb" ]; then
+		tools/build-deb.sh "$top/build-deb" >/dev/null
+		deb=$(ls "$top"/build-deb/kvmtune_*.deb)
+	fi
+	cp "$deb" "$share/kvmtune.deb"
+fi
 echo "$top" >"$share/host-top"
 echo "${2:-.}" >"$share/filter"
 cp tests/vm/guest-suite.sh "$share/run.sh"
