@@ -32,6 +32,10 @@ check() { # DESCRIPTION COMMAND...
 	fi
 }
 skip() { echo "skipped: $*"; exit 77; }
+quietly() { # COMMAND...: its output only when it fails
+	local out
+	out=$("$@" 2>&1) || { echo "$out" | tail -n 30 | sed 's/^/    /'; return 1; }
+}
 
 [ "$(id -u)" = 0 ] || skip "installs a package: needs root"
 command -v dpkg >/dev/null || skip "not a Debian host"
@@ -79,17 +83,19 @@ mkdir "$lint/kvmtune"
 (cd "$lint" && dpkg-source -b kvmtune >/dev/null)
 chmod -R a+rX "$lint"
 lintian_out=$(cd "$lint" && setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$lint" \
-	lintian --pedantic --info --display-experimental --show-overrides ./*.changes ./*.dsc 2>&1)
+	lintian --pedantic --display-experimental --show-overrides ./*.changes ./*.dsc 2>&1)
 lintian_rc=$?
 rm -rf "$lint"
-echo "lintian (binary and source; every tag, overridden ones marked O:):"
-echo "${lintian_out:-    (no tags)}" | sed 's/^/    /'
+echo "lintian --pedantic --display-experimental, binary and source package (every tag; O: is"
+echo "overridden in debian/source/lintian-overrides, counted per tag):"
+grep -v '^O: ' <<<"$lintian_out" | sed 's/^/    /'
+grep '^O: ' <<<"$lintian_out" | awk '{ print $1, $2, $3, $4 }' | sort | uniq -c | sed 's/^/    /'
 check "lintian ran (exit $lintian_rc)" test "$lintian_rc" -le 1
 check "lintian reports no error" test -z "$(grep '^E: ' <<<"$lintian_out")"
 
 # ---- install ----
 touch "$marker"
-check "apt-get install ./$(basename "$deb")" "${apt[@]}" install "$deb"
+check "apt-get install ./$(basename "$deb")" quietly "${apt[@]}" install "$deb"
 installed || { echo "FAIL: not installed; stopping here"; exit 1; }
 check "kvmtuned and kvmtunectl are installed" test -x /usr/sbin/kvmtuned -a -x /usr/bin/kvmtunectl
 no_sanitizer() { # BINARY: neither linked to a sanitizer runtime nor carrying one
@@ -98,7 +104,7 @@ no_sanitizer() { # BINARY: neither linked to a sanitizer runtime nor carrying on
 }
 check "kvmtuned links no sanitizer runtime" no_sanitizer /usr/sbin/kvmtuned
 check "kvmtunectl links no sanitizer runtime" no_sanitizer /usr/bin/kvmtunectl
-check "kvmtunectl check passes on the installed /etc/kvmtune" kvmtunectl check
+check "kvmtunectl check passes on the installed /etc/kvmtune" quietly kvmtunectl check
 conffiles=$(dpkg-query -W -f='${Conffiles}' kvmtune | awk '{ print $1 }' | sort)
 check "the settings and default policy are conffiles" test "$conffiles" = \
 	"$(printf '/etc/kvmtune/kvmtuned.yaml\n/etc/kvmtune/policy.d/00-defaults.yaml')"
@@ -127,17 +133,17 @@ printf 'match: { name: "admin-*" }\ncputune: { shares: 512 }\n' >/etc/kvmtune/po
 chmod 0644 /etc/kvmtune/policy.d/50-admin.yaml
 sum=$(md5sum /etc/kvmtune/policy.d/00-defaults.yaml)
 check "apt-get install --reinstall (no conffile question: stdin is closed)" \
-	"${apt[@]}" install --reinstall "$deb" </dev/null
+	quietly "${apt[@]}" install --reinstall "$deb" </dev/null
 check "...kept the modified conffile" test "$(md5sum /etc/kvmtune/policy.d/00-defaults.yaml)" = "$sum"
 check "...kept the administrator's own policy" test -f /etc/kvmtune/policy.d/50-admin.yaml
-check "...and kvmtunectl check still passes" kvmtunectl check
-check "apt-get remove kvmtune" "${apt[@]}" remove kvmtune
+check "...and kvmtunectl check still passes" quietly kvmtunectl check
+check "apt-get remove kvmtune" quietly "${apt[@]}" remove kvmtune
 check "...removed the binaries" test ! -e /usr/sbin/kvmtuned -a ! -e /usr/bin/kvmtunectl
 check "...kept /etc/kvmtune, the modified conffile as it was" \
 	test "$(md5sum /etc/kvmtune/policy.d/00-defaults.yaml 2>/dev/null)" = "$sum"
 check "...left the package's configuration registered (config-files)" \
 	test "$(dpkg-query -W -f='${db:Status-Abbrev}' kvmtune)" = "rc "
-check "apt-get purge kvmtune" "${apt[@]}" purge kvmtune
+check "apt-get purge kvmtune" quietly "${apt[@]}" purge kvmtune
 check "...removed /etc/kvmtune" test ! -e /etc/kvmtune
 check "...and the unit's enablement" test ! -e /etc/systemd/system/multi-user.target.wants/kvmtuned.service
 check "...and the package" eval '! installed'

@@ -5,12 +5,15 @@
 # (build-dev.ini: ASan+UBSan, -Werror) and runs every test suite, checks the formatting, builds
 # what ships (a plain `meson setup`: optimized, no sanitizers) and runs the unit, golden and
 # live tests there (the daemon's figures are the release build's), runs each libFuzzer target for
-# FUZZ_SECONDS (default 60), and runs every suite again inside a Debian 12 guest with systemd
-# 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1 leaves it out). Ends with
-# the line "N passed, N failed, N skipped".
+# FUZZ_SECONDS (default 60), builds the Debian package and installs, reinstalls, removes and
+# purges it (tests/test-deb.sh), and runs every suite again, the package's included, inside a
+# Debian 12 guest with systemd 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1
+# leaves it out). Ends with the line "N passed, N failed, N skipped".
 #
 # Run as root on Debian 12: the tests create block device nodes and root-owned policy files in
 # private temporary directories; they touch no cgroup and no process they did not start.
+# tests/test-deb.sh installs the kvmtune package for a minute (never where systemd would start
+# it, never over a kvmtune someone else installed) and purges it again.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -62,10 +65,12 @@ PY
 	[ -z "$names" ] || failures+=($names)
 }
 
-tools/install-deps.sh test || exit 1
+tools/install-deps.sh test deb || exit 1
 
 echo "=== build (build-dev.ini: ASan+UBSan, -Werror)"
 [ -f build/build.ninja ] || meson setup --native-file build-dev.ini build || exit 1
+# A build/ set up another way (an older checkout's defaults, by hand) gets the test options.
+meson configure build -Db_sanitize=address,undefined -Dwerror=true || exit 1
 ninja -C build || { echo "1 passed, 1 failed"; exit 1; }
 meson test -C build --print-errorlogs --num-processes 2
 count_meson build
@@ -109,11 +114,24 @@ if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true 
 	fi
 fi
 
+# The Debian package, built in a clean copy of the tree, linted, installed, reinstalled,
+# removed and purged on this host (tests/test-deb.sh skips where systemd is PID 1: there the
+# install would start kvmtuned on the host's VMs; the guest below covers that case).
+echo "=== the Debian package on this host"
+deb_rc=0
+tests/test-deb.sh "$top/build-deb" || deb_rc=$?
+case $deb_rc in
+0) passed=$((passed + 1)); echo "--- ok: the Debian package" ;;
+77) skipped=$((skipped + 1)); echo "--- skipped: the Debian package (reason above)" ;;
+*) failed=$((failed + 1)); failures+=("the Debian package"); echo "--- FAIL: the Debian package" ;;
+esac
+deb=$(ls "$top"/build-deb/kvmtune_*.deb 2>/dev/null | head -n 1)
+
 # The same suites on a modern host: a systemd 252 + pure cgroup v2 guest (tests/vm).
 guest() {
 	local out rc=0 counts
 
-	out=$(tests/vm/run-suite.sh "${GUEST_TIMEOUT:-1500}" 2>&1) || rc=$?
+	out=$(KVMTUNE_DEB=$deb tests/vm/run-suite.sh "${GUEST_TIMEOUT:-1500}" 2>&1) || rc=$?
 	printf '%s\n' "$out" | grep -E '^(guest:|PASS|FAIL|SKIP|    )' | head -n 300
 	counts=$(printf '%s\n' "$out" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
 	if [ -z "$counts" ]; then
