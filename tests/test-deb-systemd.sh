@@ -13,9 +13,8 @@
 set -uo pipefail
 
 deb=$(realpath "$1")
-failures=0
-export DEBIAN_FRONTEND=noninteractive
-apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
+# shellcheck source=tests/checks.sh
+source "$(dirname "$0")/checks.sh"
 
 if [ "$(cat /proc/1/comm)" != systemd ]; then
 	echo "skipped: PID 1 is not systemd (the cgroup v2 guest of tests/vm runs this)"
@@ -30,27 +29,6 @@ if [ -e /usr/sbin/kvmtuned ] || [ -e /etc/kvmtune ]; then
 	echo "FAIL: kvmtune is already installed here (run this before test-systemd-live.sh)"
 	exit 1
 fi
-
-check() { # DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1"
-		failures=$((failures + 1))
-	fi
-}
-quietly() { # COMMAND...: its output only when it fails
-	local out
-	out=$("$@" 2>&1) || { echo "$out" | tail -n 20 | sed 's/^/    /'; return 1; }
-}
-wait_for() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
 
 unit=kvmtune-debvm.scope
 group=/sys/fs/cgroup/machine.slice/$unit

@@ -19,23 +19,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${1:-$top/build-deb}")
 marker=/run/kvmtune-test-deb.installed # this test installed the package (and may purge it)
-failures=0
-export DEBIAN_FRONTEND=noninteractive
-apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
-
-check() { # DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1"
-		failures=$((failures + 1))
-	fi
-}
+# shellcheck source=tests/checks.sh
+source "$top/tests/checks.sh"
 skip() { echo "skipped: $*"; exit 77; }
-quietly() { # COMMAND...: its output only when it fails
-	local out
-	out=$("$@" 2>&1) || { echo "$out" | tail -n 30 | sed 's/^/    /'; return 1; }
-}
 
 [ "$(id -u)" = 0 ] || skip "installs a package: needs root"
 command -v dpkg >/dev/null || skip "not a Debian host"

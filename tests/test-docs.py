@@ -22,18 +22,12 @@ import subprocess
 import sys
 import tempfile
 
+from live import check, failures  # named checks that tally
+
 ctl, daemon, man_src = sys.argv[1:4]
 man_build = sys.argv[4] if len(sys.argv) > 4 else None
 SYSROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sysfs", "numa2")
 PROBE = "zz_probe"
-failures = []
-
-
-def check(what, ok, detail=""):
-    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else "\n    " + str(detail)))
-    if not ok:
-        failures.append(what)
-    return ok
 
 
 def run(*args):
