@@ -493,8 +493,8 @@ static int read_identity(const struct discover_opts *o, struct vm *vm)
 		vm->name = strdup(vm->cmdline.name);
 	else if (vm->cmdline.uuid && *vm->cmdline.uuid)
 		vm->name = strdup(vm->cmdline.uuid);
-	else
-		(void)asprintf(&vm->name, "pid-%d", (int)vm->pid);
+	else if (asprintf(&vm->name, "pid-%d", (int)vm->pid) < 0)
+		vm->name = NULL; /* asprintf leaves it undefined on failure */
 	return vm->name ? 0 : -ENOMEM;
 }
 

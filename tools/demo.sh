@@ -11,9 +11,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 tools/install-deps.sh demo
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
-ctl=$(pwd)/build/tools/kvmtunectl
+# The build as it ships (tools/test.sh keeps build/ for the sanitizer build).
+[ -f build-release/build.ninja ] || meson setup build-release >/dev/null
+ninja -C build-release >/dev/null
+ctl=$(pwd)/build-release/tools/kvmtunectl
 
 tmp=$(mktemp -d /tmp/kvmtune-demo-XXXXXX)
 qemu_pid=

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Installs what kvmtune needs to build, test and run on Debian 12 (root). Idempotent: asks apt
-# only for packages that are missing. Usage: tools/install-deps.sh [build|test|demo]...
+# only for packages that are missing. Usage: tools/install-deps.sh [build|test|demo|deb]...
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
-	libcgroup-dev libjson-c-dev)
-test=(clang clang-format python3 qemu-system-x86)
+	libjson-c-dev scdoc)
+test=(clang clang-format python3 qemu-system-x86 groff-base man-db bash-completion)
 demo=(qemu-system-x86)
+# The package: debian/control's Build-Depends and the tools around them.
+deb=(build-essential dpkg-dev debhelper lintian)
 
 want=()
 for set in "${@:-build}"; do
@@ -16,7 +18,8 @@ for set in "${@:-build}"; do
 	build) want+=("${build[@]}") ;;
 	test) want+=("${build[@]}" "${test[@]}") ;;
 	demo) want+=("${build[@]}" "${demo[@]}") ;;
-	*) echo "install-deps.sh: unknown set '$set' (allowed: build, test, demo)" >&2; exit 2 ;;
+	deb) want+=("${build[@]}" "${deb[@]}") ;;
+	*) echo "install-deps.sh: unknown set '$set' (allowed: build, test, demo, deb)" >&2; exit 2 ;;
 	esac
 done
 

@@ -140,11 +140,12 @@ int main(int argc, char **argv)
 			topology_done(&c.topo);
 			return r;
 		}
-	fprintf(stderr,
-		"kvmtunectl: unknown command '%s' (allowed: check, show, list, status, apply, "
-		"run). Try "
-		"'kvmtunectl --help'.\n",
-		argv[optind]);
+	/* The allowed list comes from the table: tests/test-docs.py reads it to find the verbs
+	 * kvmtunectl(8) and --help must describe. */
+	fprintf(stderr, "kvmtunectl: unknown command '%s' (allowed:", argv[optind]);
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		fprintf(stderr, "%s %s", i ? "," : "", verbs[i].name);
+	fprintf(stderr, "). Try 'kvmtunectl --help'.\n");
 	return EXIT_USAGE;
 }
 

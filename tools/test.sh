@@ -1,15 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The test command (README): installs what is missing, builds with ASan+UBSan and runs every
-# test suite, checks the formatting, builds once more with -O3 -DNDEBUG (asserts with side
-# effects would show) and runs the unit tests there, runs each libFuzzer target for
-# FUZZ_SECONDS (default 60), and runs every suite again inside a Debian 12 guest with systemd
-# 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1 leaves it out). Ends with
-# the line "N passed, N failed, N skipped".
+# The test command (README): installs what is missing, builds the development configuration
+# (build-dev.ini: ASan+UBSan, -Werror) and runs every test suite, checks the formatting, builds
+# what ships (a plain `meson setup`: optimized, no sanitizers) and runs the unit, golden and
+# live tests there (the daemon's figures are the release build's), runs each libFuzzer target for
+# FUZZ_SECONDS (default 60), builds the Debian package and installs, reinstalls, removes and
+# purges it (tests/test-deb.sh), and runs every suite again, the package's included, inside a
+# Debian 12 guest with systemd 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1
+# leaves it out). Ends with the line "N passed, N failed, N skipped".
 #
 # Run as root on Debian 12: the tests create block device nodes and root-owned policy files in
 # private temporary directories; they touch no cgroup and no process they did not start.
+# tests/test-deb.sh installs the kvmtune package for a minute (never where systemd would start
+# it, never over a kvmtune someone else installed) and purges it again.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -61,24 +65,31 @@ PY
 	[ -z "$names" ] || failures+=($names)
 }
 
-tools/install-deps.sh test || exit 1
+tools/install-deps.sh test deb || exit 1
 
-echo "=== build (ASan+UBSan)"
-[ -f build/build.ninja ] || meson setup build || exit 1
+echo "=== build (build-dev.ini: ASan+UBSan, -Werror)"
+[ -f build/build.ninja ] || meson setup --native-file build-dev.ini build || exit 1
+# A build/ set up another way (an older checkout's defaults, by hand) gets the test options.
+meson configure build -Db_sanitize=address,undefined -Dwerror=true || exit 1
 ninja -C build || { echo "1 passed, 1 failed"; exit 1; }
 meson test -C build --print-errorlogs --num-processes 2
 count_meson build
 
 step "clang-format" bash -c 'git ls-files "*.c" "*.h" | xargs clang-format --dry-run --Werror'
 
+# What ships: meson's defaults, no options. The live tests' figures come from this build.
 release() {
-	[ -f build-release/build.ninja ] ||
-		meson setup build-release -Db_ndebug=true -Doptimization=3 -Db_sanitize=none \
-			>/dev/null || return 1
-	ninja -C build-release && meson test -C build-release --suite unit --suite golden \
-		--num-processes 2 >/dev/null
+	local rc=0
+	[ -f build-release/build.ninja ] || meson setup build-release >/dev/null || return 1
+	ninja -C build-release >/dev/null || return 1
+	meson test -C build-release --suite unit --suite golden --suite integration \
+		--num-processes 2 --print-errorlogs >build-release/test.out 2>&1 || rc=$?
+	grep -E '^(Ok|Fail|Skipped|Timeout): ' build-release/test.out
+	[ "$rc" = 0 ] || grep -vE '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' build-release/test.out | tail -n 60
+	grep -h '^info: ' build-release/meson-logs/testlog.txt || true
+	return "$rc"
 }
-step "release build (-O3, NDEBUG) and its unit and golden tests" release
+step "release build (what ships) and its unit, golden and live tests" release
 
 fuzz() { # TARGET
 	local corpus
@@ -105,11 +116,24 @@ if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true 
 	fi
 fi
 
+# The Debian package, built in a clean copy of the tree, linted, installed, reinstalled,
+# removed and purged on this host (tests/test-deb.sh skips where systemd is PID 1: there the
+# install would start kvmtuned on the host's VMs; the guest below covers that case).
+echo "=== the Debian package on this host"
+deb_rc=0
+tests/test-deb.sh "$top/build-deb" || deb_rc=$?
+case $deb_rc in
+0) passed=$((passed + 1)); echo "--- ok: the Debian package" ;;
+77) skipped=$((skipped + 1)); echo "--- skipped: the Debian package (reason above)" ;;
+*) failed=$((failed + 1)); failures+=("the Debian package"); echo "--- FAIL: the Debian package" ;;
+esac
+deb=$(ls "$top"/build-deb/kvmtune_*.deb 2>/dev/null | head -n 1)
+
 # The same suites on a modern host: a systemd 252 + pure cgroup v2 guest (tests/vm).
 guest() {
 	local out rc=0 counts
 
-	out=$(tests/vm/run-suite.sh "${GUEST_TIMEOUT:-1500}" 2>&1) || rc=$?
+	out=$(KVMTUNE_DEB=$deb tests/vm/run-suite.sh "${GUEST_TIMEOUT:-1500}" 2>&1) || rc=$?
 	printf '%s\n' "$out" | grep -E '^(guest:|PASS|FAIL|SKIP|    )' | head -n 300
 	counts=$(printf '%s\n' "$out" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
 	if [ -z "$counts" ]; then

@@ -11,7 +11,7 @@ in place. Prints a table:
   (4) the daemon's CPU and RSS when idle with the most VMs
   (5) exec -> classified for kvmtuned, and for libcgroup's cgrulesengd on the same burst
 Usage (root): bench.py BUILDDIR [--counts 100,500,1000] [--bursts 1,10,50]
-BUILDDIR should be built without sanitizers (meson setup -Db_sanitize=none -Db_ndebug=true).
+BUILDDIR is a build as it ships: a plain `meson setup BUILDDIR` (no sanitizers).
 Uses its own cgroup parent, kvmtune-bench-<random>, and ends only the processes it started.
 """
 import argparse

@@ -59,6 +59,8 @@ KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-l
 KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 	"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
+# The package first: systemd-live installs with meson install, which the package would meet.
+KVMTUNE_THROWAWAY_HOST=1 run "deb" tests/test-deb-systemd.sh "$share/kvmtune.deb"
 KVMTUNE_THROWAWAY_HOST=1 run "systemd-live" tests/test-systemd-live.sh "$build"
 
 echo "guest: $passed passed, $failed failed, $skipped skipped"
