@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "apply-report.h"
 #include "log.h"
 #include "manager.h"
 #include "proc-events.h"
@@ -24,61 +25,37 @@ struct pass {
 };
 
 static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
-		   int error)
+		   int error, const char *detail)
 {
 	struct pass *p = userdata;
 	char origin[512] = "";
 	struct log_about about = { .vm = p->vm, .pid = p->pid, .policy = origin };
-	const char *what = a->file ?: action_kind_to_string(a->kind);
+	_cleanup_free_ char *text = NULL;
+	int priority = LOG_INFO;
 
+	if (o == APPLY_WARNING && p->drift)
+		return; /* said when the VM was first enforced and at each reload; not every rescan
+			 */
+	text = apply_describe(a, o, old, error, detail, p->drift);
+	if (!text)
+		return;
 	if (a->origin)
 		(void)snprintf(origin, sizeof(origin), "%s:%u", a->origin->file, a->origin->line);
-	switch (o) {
-	case APPLY_DONE:
-		p->m->changes++;
-		if (a->kind == ACTION_UNIT_WRITE && !old)
-			log_about(LOG_INFO, &about, "set %s/%s: %s (with the new scope)", a->group,
-				  what, a->value);
-		else if (a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE)
-			log_about(p->drift ? LOG_NOTICE : LOG_INFO, &about, "%s %s/%s: %s -> %s",
-				  p->drift ? "reverted" : "set", a->group, what, old ?: "?",
-				  a->value);
-		else if (a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER)
-			log_about(p->drift ? LOG_NOTICE : LOG_INFO, &about,
-				  "%s %s of tid %d (was %s)", p->drift ? "reverted" : "set",
-				  a->what, (int)a->tid, old ?: "?");
-		else if (a->kind == ACTION_SCOPE)
-			log_about(LOG_INFO, &about, "put into systemd scope %s (was in %s)",
-				  a->group, old ?: "?");
-		else if (a->kind == ACTION_MACHINE)
-			log_about(LOG_INFO, &about, "registered with systemd-machined as %s",
-				  a->value);
-		else
-			log_about(LOG_DEBUG, &about, "%s %s %s", action_kind_to_string(a->kind),
-				  a->what, a->group ?: "");
-		break;
-	case APPLY_FAILED: {
-		const char *why = apply_failure_detail(a, error, old);
+	if (o == APPLY_DONE) {
+		bool value = a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE ||
+			     a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER;
 
+		p->m->changes++;
+		priority = !value && a->kind != ACTION_SCOPE && a->kind != ACTION_MACHINE
+				   ? LOG_DEBUG
+			   : p->drift && value ? LOG_NOTICE
+					       : LOG_INFO;
+	} else if (o == APPLY_FAILED) {
 		p->m->failures++;
-		log_about(LOG_ERR, &about, "could not enforce %s (%s%s%s): %s%s%s", a->what,
-			  a->group ?: "", a->file ? "/" : "", a->file ?: "", strerror(-error),
-			  why ? ": " : "", why ?: "");
-		break;
-	}
-	case APPLY_REPLACED:
-		log_about(LOG_NOTICE, &about,
-			  "skipped %s: %s %d now names another task (the one seen has ended)",
-			  a->what, a->tid == a->pid ? "pid" : "tid", (int)a->tid);
-		break;
-	case APPLY_WARNING:
-		/* Said when the VM was first enforced and at each reload; not every rescan. */
-		if (!p->drift)
-			log_about(LOG_WARNING, &about, "%s", a->value);
-		break;
-	default:
-		break;
-	}
+		priority = LOG_ERR;
+	} else
+		priority = o == APPLY_WARNING ? LOG_WARNING : LOG_NOTICE;
+	log_about(priority, &about, "%s", text);
 }
 
 static void enforcer_for(struct manager *m, struct pass *p, struct enforcer *e)
@@ -299,7 +276,7 @@ static int add_vm(struct manager *m, struct vm *vm, bool announce)
 
 /* Removal runs quietly: a group whose last threads are still leaving is tried again. */
 static void report_quietly(void *userdata, const struct action *a, enum apply_outcome o,
-			   const char *old, int error)
+			   const char *old, int error, const char *detail)
 {
 }
 

@@ -110,6 +110,7 @@ static int run_plan(struct enforcer *e, const struct plan *p, struct apply_stats
 		.fs = e->cgroups,
 		.proc_fd = e->proc_fd,
 		.dry_run = e->dry_run,
+		.wait_for_units = e->wait_for_units,
 		.overlay = &e->overlay,
 		.report = e->report,
 		.userdata = e->userdata,
@@ -277,7 +278,7 @@ void enforce_result_done(struct enforce_result *r)
 
 void enforcer_done(struct enforcer *e)
 {
-	apply_overlay_done(&e->overlay);
+	cgroup_overlay_done(&e->overlay);
 	free(e->slice_group);
 	e->slice_group = NULL;
 }

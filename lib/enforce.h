@@ -20,9 +20,10 @@ struct enforcer {
 	const struct cgroup_fs *cgroups;
 	int proc_fd;
 	bool dry_run;
-	struct unit_bus *bus;	      /* the systemd backend (cgroup v2), or NULL: cgroupfs */
-	struct apply_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
-	struct plan_host host;	      /* the host's facts for this pass, read once (host_facts) */
+	bool wait_for_units;  /* a command: wait until systemd has written what it was given */
+	struct unit_bus *bus; /* the systemd backend (cgroup v2), or NULL: cgroupfs */
+	struct cgroup_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
+	struct plan_host host;	       /* the host's facts for this pass, read once (host_facts) */
 	bool have_host;
 	char *slice_group; /* the systemd backend: where the parent slice's cgroup is */
 	apply_report_fn report;

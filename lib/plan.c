@@ -22,26 +22,6 @@
 #define PAGE_SIZE_BYTES UINT64_C(4096)
 #define DEFAULT_PERIOD	100000
 
-static const char *const kind_names[_ACTION_KIND_MAX] = {
-	[ACTION_MKDIR] = "mkdir",
-	[ACTION_WRITE] = "write",
-	[ACTION_ATTACH_PROCESS] = "attach process",
-	[ACTION_ATTACH_THREAD] = "attach thread",
-	[ACTION_AFFINITY] = "affinity",
-	[ACTION_SCHEDULER] = "scheduler",
-	[ACTION_RMDIR] = "rmdir",
-	[ACTION_MIGRATE_PAGES] = "migrate pages",
-	[ACTION_WARN] = "warning",
-	[ACTION_SCOPE] = "start scope",
-	[ACTION_UNIT_WRITE] = "set property",
-	[ACTION_MACHINE] = "register machine",
-};
-
-const char *action_kind_to_string(enum action_kind k)
-{
-	return k < _ACTION_KIND_MAX ? kind_names[k] : NULL;
-}
-
 /* ---- building ---- */
 
 struct builder {
@@ -109,8 +89,8 @@ static void warn(struct builder *b, const struct origin *origin, const char *fmt
 	if (!a)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&a->value, fmt, ap) < 0) {
-		a->value = NULL;
+	if (vasprintf(&a->warning, fmt, ap) < 0) {
+		a->warning = NULL;
 		b->r = -ENOMEM;
 	}
 	va_end(ap);
@@ -765,7 +745,7 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 
 		if (a) {
 			target_process(a, b->vm);
-			if (cpuset_copy(&a->cpus, &mems) < 0)
+			if (cpuset_copy(&a->nodes, &mems) < 0)
 				b->r = -ENOMEM;
 		}
 		return;
@@ -814,7 +794,7 @@ static void plan_scope(struct builder *b, const char *vm_group)
 	if (!a)
 		return;
 	target_process(a, b->vm);
-	if (!(a->value = strdup(b->host->slice)))
+	if (!(a->slice = strdup(b->host->slice)))
 		b->r = -ENOMEM;
 }
 
@@ -862,7 +842,7 @@ static void plan_unit(struct builder *b, const char *vm_group)
 		return;
 	target_process(a, b->vm);
 	a->has_uuid = uuid && uuid_parse16(uuid, a->uuid) >= 0;
-	if (!(a->value = strdup(b->vm->name)))
+	if (!(a->machine = strdup(b->vm->name)))
 		b->r = -ENOMEM;
 }
 
@@ -994,19 +974,4 @@ int plan_remove(const char *group, const struct plan_host *host, struct plan *re
 	}
 	*ret = p;
 	return 0;
-}
-
-void plan_done(struct plan *p)
-{
-	FOREACH_ARRAY (a, p->actions, p->n) {
-		free(a->group);
-		free(a->file);
-		free(a->value);
-		cpuset_done(&a->cpus);
-		for (size_t i = 0; i < a->n_props; i++)
-			unit_property_done(&a->props[i]);
-	}
-	free(p->actions);
-	free(p->vm_group);
-	*p = (struct plan){};
 }

@@ -12,56 +12,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "action.h"
 #include "blockdev.h"
 #include "cgroup-fs.h"
 #include "discover.h"
 #include "policy.h"
 #include "topology.h"
-#include "unit-bus.h"
-
-enum action_kind {
-	ACTION_MKDIR,	       /* group exists in the hierarchy of controller */
-	ACTION_WRITE,	       /* group/file holds value */
-	ACTION_ATTACH_PROCESS, /* every thread of pid is in group (cgroup.procs) */
-	ACTION_ATTACH_THREAD,  /* tid is in group (v1 tasks, v2 cgroup.threads) */
-	ACTION_AFFINITY,       /* sched_setaffinity(tid) == cpus */
-	ACTION_SCHEDULER,      /* sched_setscheduler(tid) == policy, priority */
-	ACTION_RMDIR,	       /* group is gone */
-	ACTION_MIGRATE_PAGES,  /* pid's memory is on the nodes in cpus (no cpuset controller) */
-	ACTION_WARN,	       /* cannot be enforced, and why (value) */
-	ACTION_SCOPE, /* pid is in group, systemd's scope in slice value (StartTransientUnit) */
-	ACTION_UNIT_WRITE, /* group/file holds value, set through the scope's unit props */
-	ACTION_MACHINE,	   /* machined knows pid's VM, as value (RegisterMachine) */
-	_ACTION_KIND_MAX,
-};
-
-#define ACTION_PROPERTIES_MAX 4 /* io.max: four limits of one device */
-
-struct action {
-	enum action_kind kind;
-	enum cgroup_controller controller; /* which hierarchy; all of v2 is one */
-	char *group;			   /* relative to the hierarchy's root */
-	char *file;
-	char *value;
-	bool only_if_empty; /* WRITE: leave a value someone else set (an admin's parent cpuset) */
-	pid_t pid, tid;	    /* the process, and the thread (== pid for the process itself) */
-	uint64_t starttime; /* of that task when planned: the applier acts only on it */
-	struct cpuset cpus;
-	int sched_policy; /* SCHED_OTHER, ... */
-	int sched_priority;
-	const struct origin *origin; /* the policy value this comes from, or NULL */
-	struct unit_property props[ACTION_PROPERTIES_MAX]; /* UNIT_WRITE, and SCOPE's creation */
-	size_t n_props;
-	uint8_t uuid[16]; /* MACHINE, when has_uuid */
-	bool has_uuid;
-	char what[96]; /* for people: "vcpu0 quota", "memory hard_limit" */
-};
-
-struct plan {
-	struct action *actions;
-	size_t n, allocated;
-	char *vm_group; /* <parent>/kvmtune-<name>.scope */
-};
 
 /* A device a policy names, resolved by the caller. */
 struct plan_device {
@@ -97,6 +53,3 @@ int plan_remove(const char *group, const struct plan_host *host, struct plan *re
 
 /* The thread group of a thread: "emulator", "vcpu3", "iothread-io1". */
 const char *thread_group_name(const struct vm_thread *t, char *buf, size_t size);
-
-const char *action_kind_to_string(enum action_kind k);
-void plan_done(struct plan *p);

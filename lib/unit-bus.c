@@ -59,13 +59,6 @@ static int noted(struct unit_bus *b, int r)
 	return r;
 }
 
-void unit_property_done(struct unit_property *p)
-{
-	cpuset_done(&p->cpus);
-	free(p->device);
-	p->device = NULL;
-}
-
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error _unused_)
 {
 	struct unit_bus *b = userdata;
@@ -445,29 +438,4 @@ int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&error);
 	return r < 0 ? r : 0;
-}
-
-bool machine_name_is_valid(const char *name)
-{
-	/* machined's rule is systemd's hostname_is_valid(): labels of letters, digits and '-',
-	 * joined by '.', none empty, none starting or ending with '-'; at most 64. */
-	bool label_start = true, hyphen = false;
-	size_t n = 0;
-
-	for (const char *c = name; *c; c++, n++) {
-		if (*c == '.') {
-			if (label_start || hyphen)
-				return false;
-			label_start = true;
-		} else if (*c == '-') {
-			if (label_start)
-				return false;
-			hyphen = true;
-		} else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			   (*c >= '0' && *c <= '9')) {
-			label_start = hyphen = false;
-		} else
-			return false;
-	}
-	return n > 0 && n <= 64 && !label_start && !hyphen;
 }

@@ -14,25 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cpuset.h"
-
-enum unit_property_type {
-	UNIT_PROPERTY_U64,    /* t */
-	UNIT_PROPERTY_CPUS,   /* ay, a bitmask: AllowedCPUs, AllowedMemoryNodes */
-	UNIT_PROPERTY_DEVICE, /* a(st): one device path and its value */
-};
-
-#define UNIT_INFINITY UINT64_MAX
-
-struct unit_property {
-	const char *name; /* "CPUWeight": static */
-	enum unit_property_type type;
-	uint64_t value;	    /* U64, DEVICE; UNIT_INFINITY for "no limit" */
-	struct cpuset cpus; /* CPUS */
-	char *device;	    /* DEVICE: a path systemd resolves to the whole disk */
-};
-
-void unit_property_done(struct unit_property *p);
+#include "action.h"
 
 struct unit_bus;
 
@@ -75,6 +57,3 @@ int machine_of_pid(struct unit_bus *b, pid_t pid, char **ret_name);
 /* RegisterMachine(name, uuid or none, "kvmtune", "vm", leader): the unit it is in already. */
 int machine_register(struct unit_bus *b, const char *name, const uint8_t *uuid16, pid_t leader,
 		     char **ret_error);
-
-/* Whether machined takes name as a machine name (a valid hostname, at most 64 characters). */
-bool machine_name_is_valid(const char *name);

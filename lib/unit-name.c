@@ -66,3 +66,28 @@ int slice_path(const char *slice, char **ret)
 	*ret = p;
 	return 0;
 }
+
+bool machine_name_is_valid(const char *name)
+{
+	/* machined's rule is systemd's hostname_is_valid(): labels of letters, digits and '-',
+	 * joined by '.', none empty, none starting or ending with '-'; at most 64. */
+	bool label_start = true, hyphen = false;
+	size_t n = 0;
+
+	for (const char *c = name; *c; c++, n++) {
+		if (*c == '.') {
+			if (label_start || hyphen)
+				return false;
+			label_start = true;
+		} else if (*c == '-') {
+			if (label_start)
+				return false;
+			hyphen = true;
+		} else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			   (*c >= '0' && *c <= '9')) {
+			label_start = hyphen = false;
+		} else
+			return false;
+	}
+	return n > 0 && n <= 64 && !label_start && !hyphen;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /*
  * A VM name as part of a cgroup or unit name, escaped as systemd escapes unit names
  * (systemd-escape): "/" becomes "-", anything but [A-Za-z0-9:_.] becomes \xNN, a leading "."
@@ -19,3 +21,6 @@ char *unit_name_escape(const char *s);
  * when slice is not a slice unit's name, -ENOMEM.
  */
 int slice_path(const char *slice, char **ret);
+
+/* Whether machined takes name as a machine name (a valid hostname, at most 64 characters). */
+bool machine_name_is_valid(const char *name);

@@ -83,10 +83,10 @@ static void format_action(struct strbuf *b, const struct action *a)
 				    a->sched_priority);
 		break;
 	case ACTION_WARN:
-		(void)strbuf_printf(b, ": %s", a->value);
+		(void)strbuf_printf(b, ": %s", a->warning);
 		break;
 	case ACTION_SCOPE:
-		(void)strbuf_printf(b, " %d -> %s in %s", (int)a->pid, a->group, a->value);
+		(void)strbuf_printf(b, " %d -> %s in %s", (int)a->pid, a->group, a->slice);
 		break;
 	case ACTION_UNIT_WRITE:
 		(void)strbuf_printf(b, " %s/%s = %s:", a->group, a->file, a->value);
@@ -107,7 +107,7 @@ static void format_action(struct strbuf *b, const struct action *a)
 		}
 		break;
 	case ACTION_MACHINE:
-		(void)strbuf_printf(b, " %d as %s%s", (int)a->pid, a->value,
+		(void)strbuf_printf(b, " %d as %s%s", (int)a->pid, a->machine,
 				    a->has_uuid ? " with uuid" : "");
 		break;
 	default:
@@ -338,7 +338,7 @@ TEST(numa_without_cpuset)
 			    a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER ||
 			    a->kind == ACTION_MIGRATE_PAGES);
 		if (a->kind == ACTION_MIGRATE_PAGES) {
-			char *nodes = cpuset_format(&a->cpus);
+			char *nodes = cpuset_format(&a->nodes);
 
 			ASSERT_STREQ(nodes, "1");
 			ASSERT_EQ(a->pid, 100);

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <string.h>
 
+#include "apply-report.h"
 #include "apply.h"
 #include "cgroup-read.h"
 #include "cgroup-write.h"
@@ -54,36 +55,33 @@ static void print_property(const struct unit_property *p, const char *sep, FILE 
 		fprintf(f, "%" PRIu64, p->value);
 }
 
+/* Failures, warnings and skipped tasks: one sentence each, on stderr, as kvmtuned logs them. */
+static void report_problem(struct reporter *r, const struct action *a, enum apply_outcome o,
+			   const char *old, int error, const char *detail)
+{
+	_cleanup_free_ char *text = apply_describe(a, o, old, error, detail, false);
+
+	r->failed += o == APPLY_FAILED;
+	fprintf(stderr, "kvmtunectl: %s: %s%s", shown(r->vm), o == APPLY_WARNING ? "warning: " : "",
+		shown(text ?: "out of memory"));
+	if (a->origin)
+		fprintf(stderr, " (%s:%u)", shown(a->origin->file), a->origin->line);
+	fputc('\n', stderr);
+}
+
 static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
-		   int error)
+		   int error, const char *detail)
 {
 	struct reporter *r = userdata;
-	FILE *f = o == APPLY_FAILED ? stderr : stdout;
-	const char *verb = o == APPLY_WOULD ? "would " : "";
+	FILE *f = stdout;
 
 	if (o == APPLY_GONE)
 		return; /* a thread or the VM ended meanwhile: nothing to enforce */
-	if (o == APPLY_REPLACED) {
-		fprintf(stderr,
-			"kvmtunectl: %s: skipped %s: %s %d now names another task (the one seen "
-			"has "
-			"ended)\n",
-			shown(r->vm), shown(a->what), a->tid == a->pid ? "pid" : "tid",
-			(int)a->tid);
+	if (o == APPLY_REPLACED || o == APPLY_WARNING || o == APPLY_FAILED) {
+		report_problem(r, a, o, old, error, detail);
 		return;
 	}
-	if (o == APPLY_WARNING) {
-		fprintf(stderr, "kvmtunectl: %s: warning: %s", shown(r->vm), shown(a->value));
-		if (a->origin)
-			fprintf(stderr, " (%s:%u)", shown(a->origin->file), a->origin->line);
-		fputc('\n', stderr);
-		return;
-	}
-	if (o == APPLY_FAILED) {
-		r->failed++;
-		fprintf(f, "kvmtunectl: %s: could not enforce %s: ", shown(r->vm), shown(a->what));
-	} else
-		fprintf(f, "  %s%s ", verb, action_kind_to_string(a->kind));
+	fprintf(f, "  %s%s ", o == APPLY_WOULD ? "would " : "", action_kind_to_string(a->kind));
 	switch (a->kind) {
 	case ACTION_WRITE:
 	case ACTION_UNIT_WRITE:
@@ -93,18 +91,18 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			print_property(&a->props[i], i == 0 ? " (" : ", ", f);
 		if (a->n_props)
 			fputc(')', f);
-		if (old && o != APPLY_FAILED)
+		if (old)
 			fprintf(f, " (was %s)", *old ? shown(old) : "empty");
 		break;
 	case ACTION_SCOPE:
 		fprintf(f, "pid %d -> ", (int)a->pid);
 		print_path(r->fs, a, f);
-		fprintf(f, " in %s", a->value);
-		if (old && o != APPLY_FAILED)
+		fprintf(f, " in %s", a->slice);
+		if (old)
 			fprintf(f, " (was in %s)", shown(old));
 		break;
 	case ACTION_MACHINE:
-		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, shown(a->value));
+		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, shown(a->machine));
 		break;
 	case ACTION_MKDIR:
 	case ACTION_RMDIR:
@@ -128,7 +126,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			shown(a->what), a->sched_policy, a->sched_priority, old ?: "?");
 		break;
 	case ACTION_MIGRATE_PAGES: {
-		_cleanup_free_ char *nodes = cpuset_format(&a->cpus);
+		_cleanup_free_ char *nodes = cpuset_format(&a->nodes);
 
 		fprintf(f, "pid %d memory -> nodes %s (%s)", (int)a->pid, nodes ?: "?", old ?: "?");
 		break;
@@ -138,11 +136,6 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	}
 	if (a->origin)
 		fprintf(f, "  [%s:%u]", shown(a->origin->file), a->origin->line);
-	if (o == APPLY_FAILED) {
-		const char *why = apply_failure_detail(a, error, old);
-
-		fprintf(f, ": %s%s%s", strerror(-error), why ? ": " : "", shown(why ?: ""));
-	}
 	fputc('\n', f);
 }
 

@@ -12,6 +12,7 @@
 #include <numa.h>
 #include <string.h>
 
+#include "apply-report.h"
 #include "apply.h"
 #include "ctl.h"
 #include "enforce.h"
@@ -78,26 +79,24 @@ static int set_memory_policy(const struct policy *p)
 }
 
 static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
-		   int error)
+		   int error, const char *detail)
 {
+	_cleanup_free_ char *text = NULL;
 	unsigned *failed = userdata;
 
-	if (o == APPLY_WARNING)
-		fprintf(stderr, "kvmtunectl: warning: %s\n", a->value);
 	if (o == APPLY_GONE || o == APPLY_REPLACED) {
 		/* This process cannot be gone: whatever it means, QEMU must not start. */
 		(*failed)++;
 		fprintf(stderr, "kvmtunectl: could not set up %s: the process was not found\n",
 			a->what);
+		return;
 	}
-	if (o == APPLY_FAILED) {
-		const char *why = apply_failure_detail(a, error, old);
-
-		(*failed)++;
-		fprintf(stderr, "kvmtunectl: could not set up %s (%s%s%s): %s%s%s\n", a->what,
-			a->group ?: "", a->file ? "/" : "", a->file ?: "", strerror(-error),
-			why ? ": " : "", why ?: "");
-	}
+	if (o != APPLY_WARNING && o != APPLY_FAILED)
+		return;
+	*failed += o == APPLY_FAILED;
+	text = apply_describe(a, o, old, error, detail, false);
+	fprintf(stderr, "kvmtunectl: %s%s\n", o == APPLY_WARNING ? "warning: " : "",
+		shown(text ?: "out of memory"));
 }
 
 /* QEMU must carry the same name, or discovery would not find its group. */
@@ -231,6 +230,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			.proc_fd = w.proc_fd,
 			.bus = w.bus,
 			.report = report,
+			.wait_for_units = true,
 			.userdata = &failed,
 		};
 

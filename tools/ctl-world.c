@@ -147,6 +147,7 @@ void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
 	e->cgroups = &w->cgroups;
 	e->proc_fd = w->proc_fd;
 	e->bus = w->bus;
+	e->wait_for_units = true;
 	e->vms = w->vm_list;
 	e->n_vms = w->n_vms;
 }

@@ -130,15 +130,19 @@ static void flood(int fd, const char *mode)
 	static const char event[] = "{\"event\": \"RTC_CHANGE\", \"data\": {\"offset\": 0}, "
 				    "\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}}\r\n";
 
+	static char chunk[64 * 1024];
+
+	memset(chunk, 'x', sizeof(chunk));
 	say(fd, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+	if (strcmp(mode, "longline") == 0)
+		say(fd, "{\"a\": \"");
 	for (;;) {
 		ssize_t w;
 
 		if (strcmp(mode, "events") == 0)
 			w = send(fd, event, sizeof(event) - 1, MSG_NOSIGNAL);
 		else if (strcmp(mode, "longline") == 0)
-			w = send(fd, "{\"a\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 50,
-				 MSG_NOSIGNAL);
+			w = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
 		else {
 			w = send(fd, " ", 1, MSG_NOSIGNAL);
 			usleep(20 * 1000);
