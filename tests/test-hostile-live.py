@@ -307,8 +307,11 @@ def deputy(env, server):
     r = ctl(env.cfg, "status", "--json", name)
     v = vm_json(r, p.pid) if r.returncode == 0 else None
     check("deputy: status answers", v is not None, r.stderr)
-    check("deputy: QMP reported as refused (not the VM's own socket)",
-          v is not None and v["qmp"] == os.strerror(errno.EPERM), v and v["qmp"])
+    # Refused either way: by kvmtune (not the VM's own socket), or already by the kernel, where
+    # fs.protected_symlinks forbids following nobody's symlink in the sticky /dev/shm.
+    check("deputy: QMP reported as refused (not the VM's own socket, or a protected symlink)",
+          v is not None and v["qmp"] in (os.strerror(errno.EPERM), os.strerror(errno.EACCES)),
+          v and v["qmp"])
     check("deputy: kvmtunectl did not connect to the root-only socket", not server.ours(), server.peers)
     # Another process of nobody's serving at the VM's path: no more the VM's own.
     os.unlink(sock)
