@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "apply-report.h"
+#include "host-facts.h"
 #include "log.h"
 #include "manager.h"
 #include "proc-events.h"
@@ -61,11 +62,12 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 static void enforcer_for(struct manager *m, struct pass *p, struct enforcer *e)
 {
 	*e = (struct enforcer){
-		.settings = &m->settings,
 		.policies = &m->policies,
-		.topo = &m->topo,
+		.host = &m->host,
 		.cgroups = &m->cgroups,
 		.proc_fd = m->proc_fd,
+		.sys_fd = m->sys_fd,
+		.slice = m->backend == BACKEND_SYSTEMD ? m->settings.cgroup_parent.value : NULL,
 		.bus = m->bus,
 		.report = report,
 		.userdata = p,
@@ -553,7 +555,11 @@ int manager_full_pass(struct manager *m, const char *why)
 	size_t n = 0, n_old;
 	struct apply_stats stats = {};
 	struct enforcer e;
-	int r = discover_all(&o, &found, &n);
+	int r;
+
+	/* The host's facts, read once for this pass and the events until the next. */
+	(void)host_facts_read(&m->cgroups, m->sys_fd, &m->topo, m->parent, &m->host);
+	r = discover_all(&o, &found, &n);
 
 	if (r < 0)
 		return r;
@@ -592,13 +598,11 @@ int manager_full_pass(struct manager *m, const char *why)
 	qmp_watch_kick(m);
 	enforcer_for(m, &p, &e);
 	{
-		struct vm *vms = calloc(m->n_vms + 1, sizeof(struct vm));
+		_cleanup_free_ const struct vm **live = vm_list(m);
 
-		for (size_t i = 0; vms && i < m->n_vms; i++)
-			vms[i] = m->vms[i].vm; /* borrowed: names only */
-		if (vms)
-			r = enforce_remove_stale(&e, vms, m->n_vms, &stats);
-		free(vms);
+		e.vms = live;
+		e.n_vms = m->n_vms;
+		r = live ? enforce_remove_stale(&e, &stats) : -ENOMEM;
 	}
 	enforcer_done(&e);
 	m->last_pass_changes = m->changes;
@@ -671,6 +675,7 @@ int manager_new(const char *config_dir, const char *runtime_dir, struct manager 
 	m->config_dir = config_dir;
 	m->runtime_dir = runtime_dir;
 	m->proc_fd = -EBADF;
+	m->sys_fd = -EBADF;
 	m->control_fd = -EBADF;
 	m->cgroups.unified_fd = -EBADF;
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
@@ -755,7 +760,8 @@ int manager_start(struct manager *m)
 		return r;
 	}
 	m->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (m->proc_fd < 0)
+	m->sys_fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (m->proc_fd < 0 || m->sys_fd < 0)
 		return -errno;
 	r = manager_load_config(m);
 	if (r < 0)
@@ -804,6 +810,8 @@ struct manager *manager_free(struct manager *m)
 	free(m->reap);
 	safe_close(m->control_fd);
 	safe_close(m->proc_fd);
+	safe_close(m->sys_fd);
+	free(m->parent);
 	if (m->bus)
 		unit_bus_free(m->bus);
 	cgroup_fs_done(&m->cgroups);

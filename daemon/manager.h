@@ -12,6 +12,7 @@
 #include "cgroup-fs.h"
 #include "discover.h"
 #include "enforce.h"
+#include "plan.h"
 #include "policy-set.h"
 #include "settings.h"
 #include "topology.h"
@@ -47,9 +48,11 @@ struct manager {
 	struct policy_set policies; /* in force: each file's last good version */
 	struct topology topo;
 	struct cgroup_fs cgroups;
-	int proc_fd;
-	int backend;	      /* BACKEND_SYSTEMD or BACKEND_CGROUPFS, resolved */
-	struct unit_bus *bus; /* the systemd backend's connection */
+	int proc_fd, sys_fd;
+	char *parent;	       /* where the backend puts VM groups (backend_parent) */
+	struct plan_host host; /* the facts of the last full pass (host-facts.h) */
+	int backend;	       /* BACKEND_SYSTEMD or BACKEND_CGROUPFS, resolved */
+	struct unit_bus *bus;  /* the systemd backend's connection */
 
 	sd_event_source *events_source, *rescan_source, *work_source, *settle_source;
 	sd_event_source *reap_source; /* retries removing the groups of ended VMs */

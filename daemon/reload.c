@@ -122,6 +122,17 @@ static int choose_backend(struct manager *m)
 			  why ?: strerror(-r), m->started ? "; the backend in force stays" : "");
 		return r;
 	}
+	{
+		char *parent;
+
+		if (backend_parent(&m->settings, r, &parent) < 0) {
+			if (bus)
+				unit_bus_free(bus);
+			return -ENOMEM;
+		}
+		free(m->parent);
+		m->parent = parent;
+	}
 	if (m->bus)
 		unit_bus_free(m->bus);
 	m->bus = bus;

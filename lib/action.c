@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "action.h"
@@ -55,6 +57,37 @@ void action_done(struct action *a)
 	for (size_t i = 0; i < a->n_props; i++)
 		unit_property_done(&a->props[i]);
 	*a = (struct action){};
+}
+
+struct action *plan_append(struct plan *p, enum action_kind kind)
+{
+	struct action *a;
+
+	if (GROW_ARRAY(p->actions, p->allocated, p->n + 1) < 0)
+		return NULL;
+	a = &p->actions[p->n++];
+	*a = (struct action){ .kind = kind };
+	return a;
+}
+
+int plan_warn(struct plan *p, const struct origin *origin, const char *fmt, ...)
+{
+	struct action *a = plan_append(p, ACTION_WARN);
+	va_list ap;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->origin = origin;
+	(void)snprintf(a->what, sizeof(a->what), "policy");
+	va_start(ap, fmt);
+	r = vasprintf(&a->warning, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		a->warning = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void plan_done(struct plan *p)

@@ -94,6 +94,13 @@ const char *action_kind_to_string(enum action_kind k);
 void action_done(struct action *a);
 void plan_done(struct plan *p);
 
+/* A new zeroed action at the end of p (which may move the others), or NULL on OOM. */
+struct action *plan_append(struct plan *p, enum action_kind kind);
+
+/* Appends a warning for people (origin may be NULL). Returns 0 or -ENOMEM. */
+int plan_warn(struct plan *p, const struct origin *origin, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* What carrying out one action came to. */
 enum apply_outcome {
 	APPLY_DONE,	 /* changed */

@@ -49,6 +49,14 @@ static int systemd_usable(const struct settings *s, const struct cgroup_fs *fs,
 	return 0;
 }
 
+int backend_parent(const struct settings *s, int backend, char **ret)
+{
+	if (backend == BACKEND_SYSTEMD)
+		return slice_path(s->cgroup_parent.value, ret);
+	*ret = strdup(s->cgroup_parent.value);
+	return *ret ? 0 : -ENOMEM;
+}
+
 int backend_open(const struct settings *s, const struct cgroup_fs *fs, struct unit_bus **ret_bus,
 		 char **ret_why)
 {

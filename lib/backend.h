@@ -20,3 +20,10 @@
  */
 int backend_open(const struct settings *s, const struct cgroup_fs *fs, struct unit_bus **ret_bus,
 		 char **ret_why);
+
+/*
+ * Where the VM groups of backend go, relative to the hierarchies' roots: cgroup_parent for
+ * cgroupfs; for systemd the cgroup systemd gives the slice cgroup_parent names ("a-b.slice" is
+ * in "a.slice/a-b.slice"). Returns 0 or -errno. Caller frees.
+ */
+int backend_parent(const struct settings *s, int backend, char **ret);

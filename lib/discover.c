@@ -343,10 +343,10 @@ int discover_classify(struct vm *vm, const struct qmp_info *qmp)
 
 /* ---- evidence from /proc ---- */
 
-static bool binary_matches(const struct discover_opts *o, const char *exe)
+bool discover_binary_is_qemu(char *const *globs, size_t n, const char *exe)
 {
-	for (size_t i = 0; i < o->n_qemu_binaries; i++)
-		if (fnmatch(o->qemu_binaries[i], exe, FNM_PATHNAME) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(globs[i], exe, FNM_PATHNAME) == 0)
 			return true;
 	return false;
 }
@@ -528,7 +528,7 @@ int discover_vm(const struct discover_opts *o, pid_t pid, struct vm *ret)
 	}
 	if (r < 0)
 		return r == -EACCES ? 0 : r;
-	if (!binary_matches(o, vm.exe)) {
+	if (!discover_binary_is_qemu(o->qemu_binaries, o->n_qemu_binaries, vm.exe)) {
 		free(vm.exe);
 		return 0;
 	}

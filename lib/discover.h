@@ -80,6 +80,9 @@ struct discover_opts {
 
 const char *role_source_to_string(enum role_source s);
 
+/* Whether exe (a real path) matches one of the qemu_binaries globs. */
+bool discover_binary_is_qemu(char *const *globs, size_t n, const char *exe);
+
 /*
  * Whether id is an iothread id QEMU takes (a letter, then letters, digits and "-._"; at most
  * QMP_ID_MAX bytes): only such ids name thread groups, so none can reach outside the VM group.

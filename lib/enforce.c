@@ -8,78 +8,33 @@
 #include "cgroup-read.h"
 #include "cgroup-write.h"
 #include "enforce.h"
-#include "fileio.h"
 #include "macro.h"
+#include "plan-unit.h"
 #include "unit-name.h"
 
-static bool any_disk_offers_bfq(void)
+char *enforce_vm_group(const struct enforcer *e, const struct vm *vm)
 {
-	DIR *d = opendir("/sys/block");
-	bool found = false;
+	_cleanup_free_ char *scope = vm_scope_name(vm->name);
+	char *group;
 
-	for (struct dirent *de; d && !found && (de = readdir(d));) {
-		char path[300];
-		_cleanup_free_ char *s = NULL;
-
-		if (de->d_name[0] == '.')
-			continue;
-		(void)snprintf(path, sizeof(path), "/sys/block/%s/queue/scheduler", de->d_name);
-		if (read_file_at(AT_FDCWD, path, 4096, &s, NULL) >= 0 && strstr(s, "bfq"))
-			found = true;
-	}
-	if (d)
-		closedir(d);
-	return found;
+	if (!scope ||
+	    asprintf(&group, "%s%s%s", e->host->parent, *e->host->parent ? "/" : "", scope) < 0)
+		return NULL;
+	return group;
 }
 
-/* The host facts of this pass: read once, at the first VM that needs them. */
-static const struct plan_host *host_facts(struct enforcer *e)
-{
-	struct plan_host *h = &e->host;
-
-	if (e->have_host)
-		return h;
-	e->have_host = true;
-	*h = (struct plan_host){
-		.topo = e->topo,
-		.parent = e->settings->cgroup_parent.value,
-		.memory_limit = CG_UNLIMITED,
-		.memsw_limit = CG_UNLIMITED,
-	};
-	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-		int fd, version;
-
-		if (cgroup_fs_controller(e->cgroups, c, &fd, &version) >= 0)
-			h->version[c] = version;
-	}
-	if (h->version[CGROUP_MEMORY] == 1) {
-		int fd, version;
-		_cleanup_free_ char *s = NULL;
-
-		(void)cgroup_fs_controller(e->cgroups, CGROUP_MEMORY, &fd, &version);
-		h->memsw = cgroup_read(fd, "", "memory.memsw.limit_in_bytes", &s) >= 0;
-	}
-	h->bfq = any_disk_offers_bfq();
-	if (e->bus && slice_path(h->parent, &e->slice_group) >= 0) {
-		/* The settings name the slice; its cgroup may be deeper ("a-b.slice"). */
-		h->systemd = true;
-		h->slice = h->parent;
-		h->parent = e->slice_group;
-	}
-	return h;
-}
-
-static struct plan_device *enforce_resolve_devices(const struct policy *p, size_t *ret_n)
+static struct plan_device *resolve_devices(const struct enforcer *e, const struct policy *p,
+					   size_t *ret_n)
 {
 	struct plan_device *d = calloc(p->blkiotune.n_devices + 1, sizeof(*d));
-	int sys_fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	for (size_t i = 0; d && i < p->blkiotune.n_devices; i++) {
 		d[i].path = p->blkiotune.devices[i].path;
-		d[i].result = blockdev_resolve(sys_fd, d[i].path, &d[i].dev);
+		d[i].result = blockdev_resolve(e->sys_fd, d[i].path, &d[i].dev);
 	}
-	safe_close(sys_fd);
 	*ret_n = d ? p->blkiotune.n_devices : 0;
+	if (d && e->slice)
+		plan_unit_devices(d, *ret_n);
 	return d;
 }
 
@@ -122,42 +77,43 @@ static int run_plan(struct enforcer *e, const struct plan *p, struct apply_stats
 int enforce_remove(struct enforcer *e, const char *vm_group, struct apply_stats *stats)
 {
 	_cleanup_(plan_done) struct plan plan = {};
-	int r = plan_remove(vm_group, host_facts(e), &plan);
+	int r = plan_remove(vm_group, e->host, &plan);
 
 	return r < 0 ? r : run_plan(e, &plan, stats);
 }
 
 int enforce_plan(struct enforcer *e, const struct policy *effective, const struct vm *vm,
-		 bool launching, struct plan *ret)
+		 struct plan *ret)
 {
 	_cleanup_free_ struct plan_device *devices = NULL;
-	struct plan_host host = *host_facts(e); /* with this VM's own facts added below */
+	_cleanup_free_ char *group = enforce_vm_group(e, vm);
+	struct plan_host host = *e->host; /* with this VM's own facts added */
 	int r;
 
-	host.launching = launching;
-	devices = enforce_resolve_devices(effective, &host.n_devices);
+	if (!group)
+		return -ENOMEM;
+	host.launching = e->launching;
+	devices = resolve_devices(e, effective, &host.n_devices);
 	host.devices = devices;
+	read_memory_limits(e, group, &host);
 	r = plan_vm(effective, vm, &host, ret);
+	if (r >= 0 && e->slice)
+		r = plan_unit(ret, vm, &host, e->slice);
 	if (r < 0)
-		return r;
-	/* The v1 memory ordering depends on the current limits: plan again with them. */
-	read_memory_limits(e, ret->vm_group, &host);
-	plan_done(ret);
-	return plan_vm(effective, vm, &host, ret);
+		plan_done(ret);
+	return r;
 }
 
 /* Whether a's process sits in the VM group of its name (as discovery saw it). */
-static bool in_own_group(struct enforcer *e, const struct vm *a)
+static bool in_own_group(const struct enforcer *e, const struct vm *a)
 {
-	_cleanup_free_ char *scope = vm_scope_name(a->name), *group = NULL;
+	_cleanup_free_ char *group = enforce_vm_group(e, a);
 
-	if (!scope || !a->cgroup || asprintf(&group, "%s/%s", host_facts(e)->parent, scope) < 0)
-		return false;
-	return cgroup_path_is_in(a->cgroup, group, true);
+	return group && a->cgroup && cgroup_path_is_in(a->cgroup, group, true);
 }
 
 /* Whether a, rather than b, keeps the group both their names make. */
-static bool holds_before(struct enforcer *e, const struct vm *a, const struct vm *b)
+static bool holds_before(const struct enforcer *e, const struct vm *a, const struct vm *b)
 {
 	bool in_a = in_own_group(e, a), in_b = in_own_group(e, b);
 
@@ -168,7 +124,7 @@ static bool holds_before(struct enforcer *e, const struct vm *a, const struct vm
 	return a->pid < b->pid;
 }
 
-const struct vm *enforce_group_holder(struct enforcer *e, const struct vm *vm)
+const struct vm *enforce_group_holder(const struct enforcer *e, const struct vm *vm)
 {
 	const struct vm *holder = vm;
 
@@ -184,14 +140,14 @@ const struct vm *enforce_group_holder(struct enforcer *e, const struct vm *vm)
 int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret)
 {
-	_cleanup_(policy_done) struct policy effective = {};
 	_cleanup_(plan_done) struct plan plan = {};
 	_cleanup_free_ struct policy_fit *fits = NULL;
 	struct vm_identity id = vm_identity(vm);
 	size_t n_fits = 0, errors = diags->n_errors;
-	int merged = policy_set_effective(e->policies, &id, &effective, &fits, &n_fits), r;
+	int merged, r;
 
 	*ret = (struct enforce_result){};
+	merged = policy_set_effective(e->policies, &id, &ret->effective, &fits, &n_fits);
 	if (merged < 0)
 		return merged;
 	if (merged == 0) {
@@ -202,14 +158,14 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 		ret->group_taken_by = enforce_group_holder(e, vm);
 		return 0;
 	}
-	r = policy_check_effective(&effective, diags);
+	r = policy_check_effective(&ret->effective, diags);
 	if (r < 0)
 		return r;
 	if (diags->n_errors > errors) {
 		ret->rule_broken = true;
 		return 0;
 	}
-	r = enforce_plan(e, &effective, vm, false, &plan);
+	r = enforce_plan(e, &ret->effective, vm, &plan);
 	if (r >= 0)
 		r = run_plan(e, &plan, &ret->stats);
 	if (r < 0)
@@ -225,60 +181,73 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	return 0;
 }
 
-static bool vm_runs_in(const struct vm *vms, size_t n_vms, const char *scope_name)
+static int compare_strings(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n_vms; i++) {
-		_cleanup_free_ char *scope = vm_scope_name(vms[i].name);
-
-		if (scope && streq(scope, scope_name))
-			return true;
-	}
-	return false;
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int remove_if_stale(struct enforcer *e, const char *name, const struct vm *vms, size_t n_vms,
+/* The scope names of e->vms, sorted (a lookup per group, not a loop over the VMs). */
+static char **scope_names(const struct enforcer *e)
+{
+	char **names = calloc(e->n_vms + 1, sizeof(char *));
+
+	for (size_t i = 0; names && i < e->n_vms; i++)
+		if (!(names[i] = vm_scope_name(e->vms[i]->name))) {
+			for (size_t k = 0; k < i; k++)
+				free(names[k]);
+			free(names);
+			return NULL;
+		}
+	if (names)
+		qsort(names, e->n_vms, sizeof(char *), compare_strings);
+	return names;
+}
+
+static int remove_if_stale(struct enforcer *e, const char *name, char **live,
 			   struct apply_stats *stats)
 {
 	_cleanup_free_ char *group = NULL;
 
 	/* Only VM groups: a slice such as kvmtune-test.slice also lives here on systemd. */
 	if (strncmp(name, "kvmtune-", 8) != 0 || !has_suffix(name, ".scope") ||
-	    vm_runs_in(vms, n_vms, name))
+	    bsearch(&name, live, e->n_vms, sizeof(char *), compare_strings))
 		return 0;
-	if (asprintf(&group, "%s/%s", host_facts(e)->parent, name) < 0)
+	if (asprintf(&group, "%s%s%s", e->host->parent, *e->host->parent ? "/" : "", name) < 0)
 		return -ENOMEM;
 	return enforce_remove(e, group, stats);
 }
 
-int enforce_remove_stale(struct enforcer *e, const struct vm *vms, size_t n_vms,
-			 struct apply_stats *stats)
+int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats)
 {
-	int fd, version, r = 0;
-	DIR *d;
+	char **live = scope_names(e);
+	int fd, version, r = live ? 0 : -ENOMEM;
+	DIR *d = NULL;
 
-	if (cgroup_fs_controller(e->cgroups, CGROUP_CPU, &fd, &version) < 0)
-		return 0;
-	fd = cgroup_open(fd, host_facts(e)->parent, O_RDONLY | O_DIRECTORY);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		safe_close(fd);
-		return 0; /* no parent yet: nothing to remove */
+	if (r >= 0 && cgroup_fs_controller(e->cgroups, CGROUP_CPU, &fd, &version) >= 0) {
+		fd = cgroup_open(fd, e->host->parent, O_RDONLY | O_DIRECTORY);
+		d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!d)
+			safe_close(fd); /* no parent yet: nothing to remove */
 	}
-	for (struct dirent *de; r >= 0 && (de = readdir(d));)
+	for (struct dirent *de; d && r >= 0 && (de = readdir(d));)
 		if (de->d_type == DT_DIR)
-			r = remove_if_stale(e, de->d_name, vms, n_vms, stats);
-	closedir(d);
+			r = remove_if_stale(e, de->d_name, live, stats);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; live && i < e->n_vms; i++)
+		free(live[i]);
+	free(live);
 	return r;
 }
 
 void enforce_result_done(struct enforce_result *r)
 {
 	free(r->vm_group);
+	policy_done(&r->effective);
 	*r = (struct enforce_result){};
 }
 
 void enforcer_done(struct enforcer *e)
 {
 	cgroup_overlay_done(&e->overlay);
-	free(e->slice_group);
-	e->slice_group = NULL;
 }

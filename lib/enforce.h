@@ -2,10 +2,12 @@
 #pragma once
 
 /*
- * Enforcing the policies on the VMs of a host: what `kvmtunectl apply` and kvmtuned both do.
- * For each VM: merge its policy, gather the host facts the planner needs, plan, apply. And
- * remove the groups of VMs that no longer run. What happens goes to the caller's report
- * function (printed by the tool, logged by the daemon).
+ * Enforcing the policies on the VMs of a host: what `kvmtunectl apply`, `kvmtunectl run` and
+ * kvmtuned all do. For each VM: merge its policy, check the merged rules, add the VM's own
+ * facts (the block devices it names, its group's memory limits) to the host's facts of this
+ * pass, plan (and, for the systemd backend, plan what systemd owns), apply. And remove the
+ * groups of VMs that no longer run. What happens goes to the caller's report function (printed
+ * by the tool, logged by the daemon).
  */
 
 #include "apply.h"
@@ -14,22 +16,20 @@
 #include "settings.h"
 
 struct enforcer {
-	const struct settings *settings;
 	const struct policy_set *policies;
-	const struct topology *topo;
+	const struct plan_host *host; /* this pass's facts (host_facts_read) */
 	const struct cgroup_fs *cgroups;
-	int proc_fd;
+	int proc_fd, sys_fd;
+	const char *slice;    /* the systemd backend: the VMs' slice unit; NULL: cgroupfs */
+	struct unit_bus *bus; /* the systemd backend's connection */
 	bool dry_run;
-	bool wait_for_units;  /* a command: wait until systemd has written what it was given */
-	struct unit_bus *bus; /* the systemd backend (cgroup v2), or NULL: cgroupfs */
+	bool wait_for_units; /* a command: wait until systemd has written what it was given */
+	bool launching;	     /* kvmtunectl run: the process is not QEMU yet */
 	struct cgroup_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
-	struct plan_host host;	       /* the host's facts for this pass, read once (host_facts) */
-	bool have_host;
-	char *slice_group; /* the systemd backend: where the parent slice's cgroup is */
 	apply_report_fn report;
 	void *userdata; /* for report */
-	/* The VMs of this host as last seen, so that two with the same name never share a group
-	 * (enforce_vm); may be empty. */
+	/* The VMs of this host as last seen: two with the same name never share a group
+	 * (enforce_vm), and the groups of none of them are stale. May be empty. */
 	const struct vm *const *vms;
 	size_t n_vms;
 };
@@ -41,16 +41,19 @@ struct enforce_result {
 	bool rule_broken; /* its merged policy breaks a rule: not applied (diags say why) */
 	bool ended;	  /* the VM ended meanwhile; its groups were removed */
 	const struct vm *group_taken_by; /* another VM of the same name has its group: refused */
-	char *vm_group;			 /* the VM's group, below the parent (caller frees) */
+	char *vm_group;			 /* the VM's group, below the parent */
+	struct policy effective;	 /* its merged policy, when one fits */
 };
 
+/* The VM group of vm: <parent>/kvmtune-<escaped name>.scope. Caller frees; NULL on OOM. */
+char *enforce_vm_group(const struct enforcer *e, const struct vm *vm);
+
 /*
- * Plans an effective policy for vm with the host's facts (controllers, swap accounting, BFQ,
- * the block devices it names, the group's current memory limits). launching: for
- * `kvmtunectl run`, whose process is not QEMU yet. Returns 0 or -errno.
+ * Plans an effective policy for vm with the host's facts and the VM's own (the block devices
+ * it names, the group's current memory limits). Returns 0 or -errno.
  */
 int enforce_plan(struct enforcer *e, const struct policy *effective, const struct vm *vm,
-		 bool launching, struct plan *ret);
+		 struct plan *ret);
 
 /*
  * Enforces vm's effective policy. Rule violations of the merged policy are appended to diags.
@@ -65,11 +68,10 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
  * Of the VMs whose names make the same group: the one whose process is in it keeps it, else
  * the one that started first (then the lower pid). Returns the VM that holds vm's group.
  */
-const struct vm *enforce_group_holder(struct enforcer *e, const struct vm *vm);
+const struct vm *enforce_group_holder(const struct enforcer *e, const struct vm *vm);
 
-/* Removes kvmtune-*.scope groups below the parent whose VM is not among vms. */
-int enforce_remove_stale(struct enforcer *e, const struct vm *vms, size_t n_vms,
-			 struct apply_stats *stats);
+/* Removes the kvmtune-*.scope groups below the parent that no VM of e->vms has. */
+int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats);
 
 /* Removes the groups of one VM group path (its VM has ended). */
 int enforce_remove(struct enforcer *e, const char *vm_group, struct apply_stats *stats);

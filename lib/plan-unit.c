@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup-fs.h"
 #include "macro.h"
 #include "plan-unit.h"
+#include "unit-name.h"
 
 #define USEC_PER_SEC	       UINT64_C(1000000)
 #define SYSTEMD_DEFAULT_PERIOD UINT64_C(100000)
@@ -215,4 +217,145 @@ int uuid_parse16(const char *s, uint8_t ret[static 16])
 		ret[n++] = (uint8_t)(hi << 4 | lo);
 	}
 	return n == 16 ? 0 : -EINVAL;
+}
+
+/* ---- the second pass ---- */
+
+void plan_unit_devices(struct plan_device *devices, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (devices[i].result >= 0 && devices[i].dev.stacked)
+			devices[i].refused =
+				"is built on other devices (LVM, LUKS, md): systemd would apply "
+				"its "
+				"limits to the disk underneath; not set with backend systemd (name "
+				"the disk, or use backend: cgroupfs)";
+}
+
+/* Whether group is vm_group or above it (the root "" included). */
+static bool at_or_above(const char *group, const char *vm_group)
+{
+	return !*group || cgroup_path_is_in(vm_group, group, true);
+}
+
+/* What systemd makes, kvmtune does not: the VM group, its ancestors, the process's move. */
+static bool systemds(const struct action *a, const char *vm_group)
+{
+	if (!a->group)
+		return false;
+	if (a->kind == ACTION_MKDIR)
+		return at_or_above(a->group, vm_group);
+	if (a->kind == ACTION_WRITE)
+		return at_or_above(a->group, vm_group) && !streq(a->group, vm_group);
+	return a->kind == ACTION_ATTACH_PROCESS && streq(a->group, vm_group);
+}
+
+static int scope_action(struct action *s, const struct vm *vm, const char *vm_group,
+			const char *slice)
+{
+	*s = (struct action){ .kind = ACTION_SCOPE,
+			      .controller = CGROUP_CPU,
+			      .pid = vm->pid,
+			      .tid = vm->pid,
+			      .starttime = vm->starttime };
+	(void)snprintf(s->what, sizeof(s->what), "VM scope");
+	if (!(s->group = strdup(vm_group)) || !(s->slice = strdup(slice))) {
+		action_done(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * The scope in place of what systemd makes, where the first of that was planned: the process
+ * in it first, everything else below.
+ */
+static int scope_first(struct plan *p, const struct vm *vm, const char *slice)
+{
+	struct action *kept = calloc(p->n + 1, sizeof(*kept));
+	size_t n = 0, at = SIZE_MAX;
+
+	if (!kept)
+		return -ENOMEM;
+	FOREACH_ARRAY (a, p->actions, p->n)
+		if (systemds(a, p->vm_group)) {
+			at = at == SIZE_MAX ? n : at;
+			action_done(a);
+		} else
+			kept[n++] = *a;
+	at = at == SIZE_MAX ? 0 : at;
+	memmove(kept + at + 1, kept + at, (n - at) * sizeof(*kept));
+	free(p->actions);
+	p->actions = kept;
+	p->allocated = p->n + 1;
+	p->n = n + 1;
+	return scope_action(&kept[at], vm, p->vm_group, slice);
+}
+
+/* The scope's own files as unit properties; where systemd's rule gives another value, why. */
+static int as_unit_properties(struct plan *p)
+{
+	for (size_t i = 0, n = p->n; i < n; i++) {
+		struct action *w = &p->actions[i]; /* not used after plan_warn() moved it */
+		const struct origin *origin = w->origin;
+		_cleanup_free_ char *was = NULL, *file = NULL, *now = NULL;
+		int r;
+
+		if (w->kind != ACTION_WRITE || !streq(w->group, p->vm_group))
+			continue;
+		if (!(was = strdup(w->value)) || !(file = strdup(w->file)))
+			return -ENOMEM;
+		r = unit_properties_for(w);
+		if (r != 0 && !(now = strdup(w->value)))
+			return -ENOMEM;
+		if (r > 0 && streq(file, "cpu.max") && !streq(now, was) && strncmp(was, "max ", 4))
+			r = plan_warn(p, origin,
+				      "cputune global quota: systemd keeps a scope's CPU quota in "
+				      "whole percent of a CPU; cpu.max is %s instead of %s",
+				      now, was);
+		else if (r == -EINVAL) /* the planner wrote it: a bug, not the policy's fault */
+			r = plan_warn(p, origin, "%s = %s: no systemd property says it", file, now);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int machine(struct plan *p, const struct vm *vm)
+{
+	const char *uuid = vm->cmdline.uuid;
+	struct action *a;
+
+	if (!machine_name_is_valid(vm->name))
+		return plan_warn(p, NULL,
+				 "VM name '%s' is not a valid machine name for systemd-machined (a "
+				 "host name: letters, digits, inner '-', labels joined by '.'; at "
+				 "most 64): not registered",
+				 vm->name);
+	a = plan_append(p, ACTION_MACHINE);
+	if (!a)
+		return -ENOMEM;
+	a->controller = CGROUP_CPU;
+	a->pid = a->tid = vm->pid;
+	a->starttime = vm->starttime;
+	(void)snprintf(a->what, sizeof(a->what), "machine registration");
+	a->has_uuid = uuid && uuid_parse16(uuid, a->uuid) >= 0;
+	if (!(a->group = strdup(p->vm_group)) || !(a->machine = strdup(vm->name)))
+		return -ENOMEM;
+	return 0;
+}
+
+int plan_unit(struct plan *p, const struct vm *vm, const struct plan_host *host, const char *slice)
+{
+	int r;
+
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		if (host->version[c] == 1)
+			return -EOPNOTSUPP;
+	r = scope_first(p, vm, slice);
+	if (r >= 0)
+		r = as_unit_properties(p);
+	if (r >= 0)
+		r = machine(p, vm);
+	return r;
 }

@@ -14,7 +14,6 @@
 
 #include "cgroup-read.h"
 #include "macro.h"
-#include "plan-unit.h"
 #include "plan.h"
 #include "size.h"
 #include "unit-name.h"
@@ -39,14 +38,15 @@ static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_
 static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_controller c,
 			  const char *group, const struct origin *origin, const char *what_fmt, ...)
 {
-	struct plan *p = b->plan;
 	struct action *a;
 	va_list ap;
 
-	if (b->r < 0 || (b->r = GROW_ARRAY(p->actions, p->allocated, p->n + 1)) < 0)
+	if (b->r < 0 || !(a = plan_append(b->plan, kind))) {
+		b->r = -ENOMEM;
 		return NULL;
-	a = &p->actions[p->n++];
-	*a = (struct action){ .kind = kind, .controller = c, .origin = origin };
+	}
+	a->controller = c;
+	a->origin = origin;
 	if (group && !(a->group = strdup(group)))
 		b->r = -ENOMEM;
 	va_start(ap, what_fmt);
@@ -83,17 +83,17 @@ static void warn(struct builder *b, const struct origin *origin, const char *fmt
 
 static void warn(struct builder *b, const struct origin *origin, const char *fmt, ...)
 {
-	struct action *a = add(b, ACTION_WARN, 0, NULL, origin, "policy");
+	_cleanup_free_ char *text = NULL;
 	va_list ap;
+	int r;
 
-	if (!a)
+	if (b->r < 0)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&a->warning, fmt, ap) < 0) {
-		a->warning = NULL;
-		b->r = -ENOMEM;
-	}
+	r = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	if (r < 0 || plan_warn(b->plan, origin, "%s", text) < 0)
+		b->r = -ENOMEM;
 }
 
 static char *join(const char *a, const char *b)
@@ -410,14 +410,10 @@ static void plan_io_device(struct builder *b, const char *vm_group, const struct
 	}
 	maj = dev->dev.major;
 	min = dev->dev.minor;
-	if (b->host->systemd && dev->dev.stacked) {
-		/* systemd follows LVM/LUKS/md down to the disk below and would limit that disk,
-		 * every volume on it, instead: a different thing from what the policy says. */
-		warn(b, &d->origin,
-		     "blkiotune device %s (%u:%u) is built on other devices (LVM, LUKS, md): "
-		     "systemd would apply its limits to the disk underneath; not set with backend "
-		     "systemd (name the disk, or use backend: cgroupfs)",
-		     d->path, maj, min);
+	if (dev->refused) {
+		/* The backend cannot set what the policy says for this device. */
+		warn(b, &d->origin, "blkiotune device %s (%u:%u) %s", d->path, maj, min,
+		     dev->refused);
 		return;
 	}
 	if (d->weight.set) {
@@ -784,68 +780,6 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 	}
 }
 
-/* ---- the systemd backend ---- */
-
-/* The VM group is a scope systemd makes: the process in it first, everything else below. */
-static void plan_scope(struct builder *b, const char *vm_group)
-{
-	struct action *a = add(b, ACTION_SCOPE, CGROUP_CPU, vm_group, NULL, "VM scope");
-
-	if (!a)
-		return;
-	target_process(a, b->vm);
-	if (!(a->slice = strdup(b->host->slice)))
-		b->r = -ENOMEM;
-}
-
-/* What systemd owns on the scope goes through it; then machined learns of the VM. */
-static void plan_unit(struct builder *b, const char *vm_group)
-{
-	struct action *a;
-	const char *uuid = b->vm->cmdline.uuid;
-
-	for (size_t i = 0, n = b->plan->n; i < n && b->r >= 0; i++) {
-		struct action *w = &b->plan->actions[i]; /* not used after warn() moved it */
-		int r;
-
-		if (w->kind != ACTION_WRITE || !streq(w->group, vm_group))
-			continue;
-		_cleanup_free_ char *was = strdup(w->value);
-
-		if (!was) {
-			b->r = -ENOMEM;
-			return;
-		}
-		r = unit_properties_for(w);
-		if (r > 0 && streq(w->file, "cpu.max") && !streq(w->value, was) &&
-		    strncmp(was, "max ", 4) != 0)
-			warn(b, w->origin,
-			     "cputune global quota: systemd keeps a scope's CPU quota in whole "
-			     "percent of a CPU; cpu.max is %s instead of %s",
-			     w->value, was);
-		else if (r == -EINVAL) /* the planner wrote it: a bug, not the policy's fault */
-			warn(b, w->origin, "%s = %s: no systemd property says it", w->file,
-			     w->value);
-		else if (r < 0)
-			b->r = r;
-	}
-	if (!machine_name_is_valid(b->vm->name)) {
-		warn(b, NULL,
-		     "VM name '%s' is not a valid machine name for systemd-machined (a host "
-		     "name: letters, digits, inner '-', labels joined by '.'; at most 64): not "
-		     "registered",
-		     b->vm->name);
-		return;
-	}
-	a = add(b, ACTION_MACHINE, CGROUP_CPU, vm_group, NULL, "machine registration");
-	if (!a)
-		return;
-	target_process(a, b->vm);
-	a->has_uuid = uuid && uuid_parse16(uuid, a->uuid) >= 0;
-	if (!(a->machine = strdup(b->vm->name)))
-		b->r = -ENOMEM;
-}
-
 int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
 	    struct plan *ret)
 {
@@ -856,28 +790,20 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 	size_t n = 0;
 	bool v2 = host->version[CGROUP_CPU] == 2;
 
-	if (host->systemd)
-		for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-			if (host->version[c] == 1)
-				return -EOPNOTSUPP; /* systemd's v1 rules differ: cgroupfs there */
 	if (!scope || !(p.vm_group = join(host->parent, scope)))
 		return -ENOMEM;
 	b.r = collect_groups(&b, &g, &n);
-	if (host->systemd)
-		plan_scope(&b, p.vm_group);
 	/* Groups: v2 is one hierarchy; v1 has one per controller. */
 	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0; i++) {
 		enum cgroup_controller c = vm_controllers[i];
 
 		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
 			continue;
-		if (!host->systemd) {
-			plan_parents(&b, c);
-			if (v2)
-				plan_v2_subtree(&b);
-			add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
-		}
-		if (v2 && !host->systemd) {
+		plan_parents(&b, c);
+		if (v2)
+			plan_v2_subtree(&b);
+		add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
+		if (v2) {
 			/* The process in first: then the group may become a thread root. */
 			struct action *a =
 				add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
@@ -940,8 +866,6 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		plan_threads(&b, g, n, p.vm_group, v2);
 	if (b.r >= 0)
 		plan_schedulers(&b);
-	if (b.r >= 0 && host->systemd)
-		plan_unit(&b, p.vm_group);
 	free_groups(g, n);
 	if (b.r < 0) {
 		plan_done(&p);

@@ -24,6 +24,7 @@ struct plan_device {
 	const char *path;
 	int result; /* 0, or -errno when it could not be resolved */
 	struct blockdev dev;
+	const char *refused; /* why the backend sets nothing for it ("is built on ..."), or NULL */
 };
 
 struct plan_host {
@@ -31,10 +32,6 @@ struct plan_host {
 	bool memsw;			     /* v1 memory.memsw.* (swap accounting) */
 	bool launching; /* kvmtunectl run: launch-only memory policies are the launcher's job */
 	bool bfq;	/* bfq weight files exist */
-	/* The systemd backend (cgroup v2): the VM group is a delegated scope in slice, parent is
-	 * the slice's group; systemd owns the scope's own files and every ancestor. */
-	bool systemd;
-	const char *slice;
 	const struct topology *topo;
 	const char *parent; /* cgroup_parent */
 	const struct plan_device *devices;

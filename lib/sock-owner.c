@@ -74,9 +74,11 @@ static int listener_of_file(dev_t dev, ino_t ino, uint64_t *ret_socket)
 		struct nlmsghdr nlh;
 		struct unix_diag_req req;
 	} q = {
-		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nlh = { .nlmsg_len = sizeof(q),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = AF_UNIX, .udiag_states = 1u << TCP_LISTEN,
+		.req = { .sdiag_family = AF_UNIX,
+			 .udiag_states = 1u << TCP_LISTEN,
 			 .udiag_show = UDIAG_SHOW_VFS },
 	};
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));

@@ -11,6 +11,7 @@
 #include <sched.h>
 
 #include "fileio.h"
+#include "plan-unit.h"
 #include "plan.h"
 #include "policy-load.h"
 #include "strbuf.h"
@@ -119,7 +120,7 @@ static void format_action(struct strbuf *b, const struct action *a)
 	free(cpus);
 }
 
-static void check_plan(const char *golden, struct plan_host *host)
+static void check_plan(const char *golden, struct plan_host *host, const char *slice)
 {
 	struct topology topo = {};
 	struct policy_env env = { .topo = &topo };
@@ -139,7 +140,11 @@ static void check_plan(const char *golden, struct plan_host *host)
 	host->parent = "machine.slice";
 	host->devices = &dev;
 	host->n_devices = 1;
+	if (slice)
+		plan_unit_devices(&dev, 1);
 	ASSERT_OK(plan_vm(&f->docs[0], &vm, host, &plan));
+	if (slice) /* the systemd backend's second pass */
+		ASSERT_OK(plan_unit(&plan, &vm, host, slice));
 	ASSERT_STREQ(plan.vm_group, "machine.slice/kvmtune-web-01.scope");
 	FOREACH_ARRAY (a, plan.actions, plan.n)
 		format_action(&b, a);
@@ -180,7 +185,7 @@ TEST(v1_hybrid)
 		.memsw_limit = UINT64_MAX,
 	};
 
-	check_plan("v1-hybrid.plan", &host);
+	check_plan("v1-hybrid.plan", &host, NULL);
 }
 
 /* Shrinking: the hard limit goes below the current memsw first, then memsw. */
@@ -193,7 +198,7 @@ TEST(v1_memory_order_when_shrinking)
 		.memsw_limit = UINT64_C(8) << 30,
 	};
 
-	check_plan("v1-shrink.plan", &host);
+	check_plan("v1-shrink.plan", &host, NULL);
 }
 
 TEST(v2_unified)
@@ -210,7 +215,7 @@ TEST(v2_unified)
 		.memsw_limit = UINT64_MAX,
 	};
 
-	check_plan("v2-unified.plan", &host);
+	check_plan("v2-unified.plan", &host, NULL);
 }
 
 /* The systemd backend: the scope first, systemd's files as unit properties, bfq weights. */
@@ -224,29 +229,32 @@ TEST(v2_systemd)
 			     [CGROUP_IO] = 2,
 			     [CGROUP_PIDS] = 2 },
 		.bfq = true,
-		.systemd = true,
-		.slice = "machine.slice",
 		.memory_limit = UINT64_MAX,
 		.memsw_limit = UINT64_MAX,
 	};
 
-	check_plan("v2-systemd.plan", &host);
+	check_plan("v2-systemd.plan", &host, "machine.slice");
 }
 
 /* systemd 252 keeps its own rules on v1: the planner refuses rather than half-own files. */
 TEST(systemd_needs_v2)
 {
+	struct topology topo = {};
 	struct plan_host host = {
 		.version = { [CGROUP_CPU] = 1, [CGROUP_MEMORY] = 2 },
-		.systemd = true,
-		.slice = "machine.slice",
 		.parent = "machine.slice",
+		.topo = &topo,
 	};
 	struct vm vm = test_vm();
 	struct policy p = {};
 	struct plan plan = {};
 
-	ASSERT_ERROR(plan_vm(&p, &vm, &host, &plan), EOPNOTSUPP);
+	ASSERT_OK(cpuset_add_range(&topo.cpus, 0, 1));
+	ASSERT_OK(cpuset_add(&topo.nodes, 0));
+	ASSERT_OK(plan_vm(&p, &vm, &host, &plan));
+	ASSERT_ERROR(plan_unit(&plan, &vm, &host, "machine.slice"), EOPNOTSUPP);
+	plan_done(&plan);
+	topology_done(&topo);
 }
 
 /* The systemd conversions of spec §4: shares ↔ weight, blkio weight → io.weight. */

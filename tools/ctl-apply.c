@@ -234,7 +234,7 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 		print_result(vms[i], &res, e.dry_run);
 	}
 	rep.vm = "stale groups";
-	if (optind == argc && enforce_remove_stale(&e, w.vms, w.n_vms, &stale) < 0)
+	if (optind == argc && enforce_remove_stale(&e, &stale) < 0)
 		return log_oom();
 	if (rep.failed > 0) {
 		fprintf(stderr, "kvmtunectl: %u thing%s could not be enforced (named above)\n",

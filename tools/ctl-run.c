@@ -18,14 +18,6 @@
 #include "enforce.h"
 #include "qemu-cmdline.h"
 
-static bool binary_is_qemu(const struct settings *s, const char *binary)
-{
-	for (size_t i = 0; i < s->n_qemu_binaries; i++)
-		if (fnmatch(s->qemu_binaries[i], binary, FNM_PATHNAME) == 0)
-			return true;
-	return false;
-}
-
 /* A VM that is, so far, only this process: its one thread is the emulator. */
 static int self_as_vm(int proc_fd, const char *name, const char *binary, struct vm *ret)
 {
@@ -132,6 +124,43 @@ static int check_name(char **argv, int argc, const char *name, char ***ret_argv)
 	return 0;
 }
 
+/* The program as execvp would find it (PATH searched for a bare name), as a real path. */
+static char *find_program(const char *name)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *dirs = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
+
+	if (strchr(name, '/'))
+		return realpath(name, NULL);
+	for (const char *d = dirs; *d;) {
+		size_t n = strcspn(d, ":");
+
+		free(path);
+		if (asprintf(&path, "%.*s/%s", (int)n, n ? d : ".", name) < 0)
+			return NULL;
+		if (access(path, X_OK) == 0)
+			return realpath(path, NULL);
+		d += n + (d[n] == ':');
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+static void print_result(const char *name, const struct enforce_result *res,
+			 const struct diag_list *diags)
+{
+	if (res->rule_broken) {
+		/* apply and kvmtuned would not enforce it either */
+		diag_list_print(diags, stderr);
+		fprintf(stderr, "kvmtunectl: %s: not started: its merged policy is invalid\n",
+			shown(name));
+	} else if (res->group_taken_by)
+		fprintf(stderr,
+			"kvmtunectl: %s: not started: VM pid %d has that name and its group (give "
+			"this one its own name)\n",
+			shown(name), (int)res->group_taken_by->pid);
+}
+
 int verb_run(struct ctl *c, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -140,18 +169,14 @@ int verb_run(struct ctl *c, int argc, char **argv)
 		{},
 	};
 	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	_cleanup_(policy_done) struct policy effective = {};
-	_cleanup_(plan_done) struct plan plan = {};
-	_cleanup_free_ struct policy_fit *fits = NULL;
+	_cleanup_(diag_list_done) struct diag_list diags = {};
+	_cleanup_(enforce_result_done) struct enforce_result res = {};
+	_cleanup_(enforcer_done) struct enforcer e = {};
+	_cleanup_(vm_done) struct vm self = {};
 	_cleanup_free_ char **qemu_argv = NULL;
 	_cleanup_free_ char *binary = NULL;
 	const char *policy_file = NULL, *name;
-	struct apply_stats stats = {};
-	_cleanup_(enforcer_done) struct enforcer e = {};
-	struct vm self = {};
-	struct vm_identity id;
 	unsigned failed = 0;
-	size_t n_fits = 0, errors;
 	int opt, r;
 
 	optind = 1;
@@ -174,9 +199,13 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	name = argv[optind++];
 	if (streq(argv[optind], "--"))
 		optind++;
-	binary = realpath(argv[optind], NULL);
-	if (!binary && !(binary = strdup(argv[optind])))
-		return log_oom();
+	/* Found before anything is made: a command that cannot start leaves nothing behind. */
+	binary = find_program(argv[optind]);
+	if (!binary) {
+		fprintf(stderr, "kvmtunectl: run %s: cannot find %s: %m\n", shown(name),
+			shown(argv[optind]));
+		return EXIT_INVALID;
+	}
 	r = check_name(argv + optind, argc - optind, name, &qemu_argv);
 	if (r == -ENOMEM)
 		return log_oom();
@@ -206,48 +235,30 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			strerror(-r));
 		return EXIT_INVALID;
 	}
-	id = vm_identity(&self);
-	errors = w.diags.n_errors;
-	if (policy_set_effective(&w.policies, &id, &effective, &fits, &n_fits) < 0 ||
-	    policy_check_effective(&effective, &w.diags) < 0) {
-		vm_done(&self);
-		return log_oom();
-	}
-	if (w.diags.n_errors > errors) {
-		/* The merged policy breaks a rule: apply and kvmtuned would not enforce it either.
-		 */
-		diag_list_print(&w.diags, stderr);
-		fprintf(stderr, "kvmtunectl: %s: not started: its merged policy is invalid\n",
-			name);
-		vm_done(&self);
-		return EXIT_INVALID;
-	}
+	/* The same enforcement as apply and kvmtuned, for a process that is not QEMU yet. */
 	ctl_enforcer(&w, &e);
-	r = enforce_plan(&e, &effective, &self, true, &plan);
-	if (r >= 0) {
-		struct apply_ctx ctx = {
-			.fs = &w.cgroups,
-			.proc_fd = w.proc_fd,
-			.bus = w.bus,
-			.report = report,
-			.wait_for_units = true,
-			.userdata = &failed,
-		};
-
-		printf("kvmtunectl: %s: confining this process in %s, then starting %s\n", name,
-		       plan.vm_group, binary);
-		r = apply_plan(&ctx, &plan, &stats);
-	}
-	if (r >= 0 && failed == 0)
-		r = set_memory_policy(&effective);
-	vm_done(&self);
+	e.launching = true;
+	e.report = report;
+	e.userdata = &failed;
+	if (enforce_vm(&e, &self, &diags, &res) < 0)
+		return log_oom();
+	print_result(name, &res, &diags);
+	if (res.rule_broken || res.group_taken_by)
+		return EXIT_INVALID;
+	if (res.no_policy)
+		printf("kvmtunectl: %s: no policy fits; starting %s as it is\n", shown(name),
+		       binary);
+	else
+		printf("kvmtunectl: %s: confined in %s, starting %s\n", shown(name), res.vm_group,
+		       binary);
+	r = failed == 0 && !res.no_policy ? set_memory_policy(&res.effective) : 0;
 	if (r == -ENOMEM)
 		return log_oom();
 	if (r < 0 || failed > 0) {
 		fprintf(stderr, "kvmtunectl: %s: not started: the VM would run unconfined\n", name);
 		return EXIT_INVALID;
 	}
-	if (!binary_is_qemu(&w.settings, binary))
+	if (!discover_binary_is_qemu(w.settings.qemu_binaries, w.settings.n_qemu_binaries, binary))
 		fprintf(stderr,
 			"kvmtunectl: warning: %s matches no qemu_binaries glob: apply and "
 			"kvmtuned will not see this VM\n",

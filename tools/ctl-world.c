@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "ctl.h"
 #include "enforce.h"
+#include "host-facts.h"
 
 int ctl_world_load(struct ctl *c, struct ctl_world *w)
 {
@@ -16,7 +17,9 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	struct policy_env env;
 	int r = ctl_load_topology(c);
 
-	*w = (struct ctl_world){ .proc_fd = -EBADF, .cgroups = { .unified_fd = -EBADF } };
+	*w = (struct ctl_world){ .proc_fd = -EBADF,
+				 .sys_fd = -EBADF,
+				 .cgroups = { .unified_fd = -EBADF } };
 	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
 		w->cgroups.v1_fd[i] = -EBADF;
 	if (r != EXIT_OK)
@@ -38,6 +41,7 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 		fprintf(stderr, "kvmtunectl: files with errors are left out (settings: the "
 				"built-in defaults).\n");
 	}
+	w->sys_fd = open(c->sys_root ?: "/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	w->proc_fd = open(c->proc_root ?: "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (w->proc_fd < 0) {
 		fprintf(stderr, "kvmtunectl: %s: %m\n", c->proc_root ?: "/proc");
@@ -79,6 +83,9 @@ int ctl_world_backend(struct ctl_world *w)
 		return EXIT_INVALID;
 	}
 	w->backend = r;
+	if (backend_parent(&w->settings, w->backend, &w->parent) < 0)
+		return log_oom();
+	(void)host_facts_read(&w->cgroups, w->sys_fd, w->topo, w->parent, &w->host);
 	return EXIT_OK;
 }
 
@@ -90,10 +97,12 @@ void ctl_world_done(struct ctl_world *w)
 	vms_free(w->vms, w->n_vms);
 	free(w->vm_list);
 	safe_close(w->proc_fd);
+	safe_close(w->sys_fd);
+	free(w->parent);
 	cgroup_fs_done(&w->cgroups);
 	if (w->bus)
 		unit_bus_free(w->bus);
-	*w = (struct ctl_world){ .proc_fd = -EBADF };
+	*w = (struct ctl_world){ .proc_fd = -EBADF, .sys_fd = -EBADF };
 }
 
 static bool vm_is(const struct vm *vm, const char *arg)
@@ -141,11 +150,12 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 
 void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
 {
-	e->settings = &w->settings;
 	e->policies = &w->policies;
-	e->topo = w->topo;
+	e->host = &w->host;
 	e->cgroups = &w->cgroups;
 	e->proc_fd = w->proc_fd;
+	e->sys_fd = w->sys_fd;
+	e->slice = w->backend == BACKEND_SYSTEMD ? w->settings.cgroup_parent.value : NULL;
 	e->bus = w->bus;
 	e->wait_for_units = true;
 	e->vms = w->vm_list;

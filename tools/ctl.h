@@ -8,6 +8,7 @@
 #include "cgroup-fs.h"
 #include "discover.h"
 #include "fileio.h"
+#include "plan.h"
 #include "policy-set.h"
 #include "settings.h"
 #include "topology.h"
@@ -50,9 +51,15 @@ struct ctl_world {
 	const struct topology *topo; /* the ctl's */
 	int backend;		     /* ctl_world_backend: BACKEND_SYSTEMD or BACKEND_CGROUPFS */
 	struct unit_bus *bus;	     /* the systemd backend's connection */
+	int sys_fd;		     /* --sys-root, or /sys */
+	char *parent;		     /* ctl_world_backend: where the backend puts VM groups */
+	struct plan_host host;	     /* ctl_world_backend: this host's facts, read once */
 };
 int ctl_world_load(struct ctl *c, struct ctl_world *w);
-/* Resolves the settings' backend for writing (apply, run); errors printed. An EXIT_ code. */
+/*
+ * Resolves the settings' backend for writing (apply, run) and reads the host's facts for
+ * planning; errors printed. An EXIT_ code.
+ */
 int ctl_world_backend(struct ctl_world *w);
 void ctl_world_done(struct ctl_world *w);
 
