@@ -102,7 +102,11 @@ static void not_answered(struct tracked_vm *t, int r)
 		  &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
 		  "QMP socket %s: %s; not asked again until the VM changes",
 		  t->vm.qmp_path ?: t->vm.cmdline.qmp_socket,
-		  r == -EPERM ? "not a socket of the VM's own process, refused" : strerror(-r));
+		  r == -EPERM ? "not a socket of the VM's own process, refused"
+		  : r == -EPROTONOSUPPORT
+			  ? "the kernel cannot show whose socket it is (no unix_diag; modprobe "
+			    "unix_diag), not asked"
+			  : strerror(-r));
 }
 
 /* The question ended (r: 1 answered, else why not). */

@@ -60,7 +60,8 @@ struct qmp_exchange;
  * Connects to t's QMP socket (proc_fd: the /proc the VM is seen in) and starts an exchange that
  * must end within timeout_usec. Returns 0 and *ret, or: -ENOENT (no such socket yet),
  * -ENOTSOCK (the path is no socket), -EPERM (the socket is not the VM's own), -EAGAIN (its
- * backlog is full), -ECONNREFUSED, -ESRCH (the VM is gone), -errno.
+ * backlog is full), -EPROTONOSUPPORT (the kernel cannot show whose the socket is: no
+ * unix_diag), -ECONNREFUSED, -ESRCH (the VM is gone), -errno.
  */
 int qmp_exchange_start(int proc_fd, const struct qmp_target *t, uint64_t timeout_usec,
 		       struct qmp_exchange **ret);

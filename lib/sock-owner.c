@@ -98,10 +98,14 @@ static int listener_of_file(dev_t dev, ino_t ino, uint64_t *ret_socket)
 			return -errno;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
+			const struct nlmsgerr *err = NLMSG_DATA(h);
+
 			if (h->nlmsg_type == NLMSG_DONE)
 				return found;
+			/* ENOENT: no unix_diag in this kernel (a module: unix_diag). */
 			if (h->nlmsg_type == NLMSG_ERROR)
-				return -EIO;
+				return err->error == -ENOENT ? -EPROTONOSUPPORT
+							     : err->error ?: -EIO;
 			found = found || bound_to(h, dev, ino, ret_socket);
 		}
 	}

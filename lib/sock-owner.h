@@ -15,6 +15,8 @@
 /*
  * path_fd is an O_PATH fd of the socket file. Returns 1 when pid holds the listening socket
  * bound to it, 0 when not (someone else's socket, or one in another network namespace),
- * -ENOTSOCK when the file is no socket, -ESRCH when pid is gone, -errno.
+ * -ENOTSOCK when the file is no socket, -ESRCH when pid is gone, -EPROTONOSUPPORT when the
+ * kernel cannot tell (no unix_diag: then nothing is proven, and the caller does not connect),
+ * -errno.
  */
 int unix_socket_is_listener_of(int proc_fd, pid_t pid, int path_fd);

@@ -100,6 +100,10 @@ TEST(thread_bound_while_alive_gone_once_ended)
 	}
 	pthread_mutex_unlock(&lock);
 	pthread_join(t, NULL);
+	/* join returns when the thread cleared its tid, a little before the kernel has let go of
+	 * it: until then it is still the thread (and its TID still its own). */
+	for (int i = 0; i < 10000 && task_ref_check(&r, proc) == 0; i++)
+		usleep(1000);
 	ASSERT_ERROR(task_ref_check(&r, proc), ESRCH);
 	task_ref_done(&r);
 	close(proc);

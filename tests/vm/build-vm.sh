@@ -35,7 +35,8 @@ GUEST_PKGS=(systemd systemd-sysv dbus udev kmod procps qemu-system-x86 numactl
 MODULE_DIRS=(kernel/arch kernel/block kernel/crypto kernel/fs kernel/lib
              kernel/mm kernel/virt kernel/net/9p kernel/drivers/virtio
              kernel/drivers/block kernel/drivers/char kernel/drivers/md
-             kernel/drivers/nvdimm kernel/drivers/input)
+             kernel/drivers/nvdimm kernel/drivers/input
+             kernel/net/unix) # unix_diag: kvmtune proves whose a QMP socket is
 # Modules the initramfs loads (plus their dependencies, from modules.dep).
 # Debian builds all of these as modules. crc32c is requested by ext4 at mount
 # time through the crypto API, which the initramfs cannot autoload.
