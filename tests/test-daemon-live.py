@@ -288,7 +288,7 @@ def main():
                                    capture_output=True, text=True).stdout.strip()
             check("...through systemd, whose unit says so too (CPUWeight=%s)" % shown, shown == "200", shown)
             machines = subprocess.run(["machinectl", "list", "--no-legend"], capture_output=True, text=True).stdout
-            check("machinectl list shows the VM", re.search(r"^dmn-one\s+vm\s", machines, re.M), machines)
+            check("machinectl list shows the VM", re.search(r"^%s\s+vm\s" % re.escape(VM("one")), machines, re.M), machines)
 
         # SIGTERM: the VM stays as it is.
         d.p.send_signal(signal.SIGTERM)
