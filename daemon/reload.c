@@ -24,90 +24,20 @@ static void log_diags(const struct diag_list *diags)
 	}
 }
 
-static struct policy_file *take_old(struct policy_set *old, const char *path)
-{
-	for (size_t i = 0; i < old->n_files; i++)
-		if (old->files[i] && streq(old->files[i]->path, path)) {
-			struct policy_file *f = old->files[i];
-
-			old->files[i] = NULL;
-			return f;
-		}
-	return NULL;
-}
-
-static int add(struct policy_set *set, struct policy_file *f)
-{
-	int r = GROW_ARRAY(set->files, set->allocated, set->n_files + 1);
-
-	if (r < 0) {
-		policy_file_free(f);
-		return r;
-	}
-	set->files[set->n_files++] = f;
-	return 0;
-}
-
 static int load_policies(struct manager *m, unsigned *bad)
 {
-	_cleanup_(policy_set_done) struct policy_set fresh = {};
-	_cleanup_free_ char *dir = NULL;
+	_cleanup_(diag_list_done) struct diag_list diags = {};
 	struct policy_env env = {
 		.topo = &m->topo, .check_devices = true, .check_users = true, .check_owner = true
 	};
-	char **paths = NULL;
-	size_t n = 0;
-	int r;
+	int r = policy_set_reload_config(&m->policies, m->config_dir, &env, &diags, bad);
 
-	if (asprintf(&dir, "%s/policy.d", m->config_dir) < 0)
-		return -ENOMEM;
-	if (access(dir, F_OK) < 0) {
-		log_info("%s does not exist: no policies", dir);
-		policy_set_done(&m->policies);
-		return 0;
-	}
-	{
-		_cleanup_(diag_list_done) struct diag_list diags = {};
-
-		r = policy_list_dir(dir, &env, &paths, &n, &diags);
-		log_diags(&diags);
-		if (r < 0) {
-			*bad += 1;
-			log_error("%s cannot be read; the policies in force stay", dir);
-			return 0;
-		}
-	}
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		_cleanup_(diag_list_done) struct diag_list diags = {};
-		struct policy_file *f = NULL;
-
-		r = policy_load_file(paths[i], &env, &f, &diags);
-		if (r == 0) {
-			r = add(&fresh, f);
-			continue;
-		}
-		if (r != -EINVAL)
-			break;
-		/* errors: logged, and the last good version of this file stays in force */
-		log_diags(&diags);
-		(*bad)++;
-		f = take_old(&m->policies, paths[i]);
-		if (f)
-			log_warning("%s has errors; its last good version stays in force",
-				    paths[i]);
-		else
-			log_warning("%s has errors; it is not applied", paths[i]);
-		r = f ? add(&fresh, f) : 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	if (r < 0)
-		return r;
-	policy_set_done(&m->policies);
-	m->policies = fresh;
-	fresh = (struct policy_set){};
-	return 0;
+	log_diags(&diags);
+	if (r == 1)
+		log_info("%s/policy.d does not exist: no policies", m->config_dir);
+	else if (r == -EIO)
+		log_error("%s/policy.d cannot be read; the policies in force stay", m->config_dir);
+	return r == -ENOMEM ? r : 0;
 }
 
 /* The backend the settings ask for, on this host; an unusable one keeps the one in force. */

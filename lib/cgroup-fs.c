@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 
 #include "cgroup-fs.h"
+#include "cgroup-read.h"
 #include "fileio.h"
 #include "macro.h"
-
-#define CGROUP_FILE_MAX (1024 * 1024)
 
 static const char *const v1_names[_CGROUP_CONTROLLER_MAX] = {
 	[CGROUP_CPU] = "cpu",	    [CGROUP_CPUACCT] = "cpuacct", [CGROUP_CPUSET] = "cpuset",
@@ -143,27 +146,65 @@ bool cgroup_path_is_in(const char *cgroup, const char *group, bool subtree)
 	       (cgroup[n] == '\0' || (subtree && cgroup[n] == '/'));
 }
 
-int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret)
+int cgroup_open_walk(int hierarchy_fd, const char *group, int flags)
 {
-	char path[4096];
-	_cleanup_close_ int fd = -EBADF;
-	int r;
+	_cleanup_close_ int dir = -EBADF;
+	struct stat root, st;
+	char name[256];
+	int fd;
+
+	if (!*group) {
+		fd = openat(hierarchy_fd, ".", flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (!cgroup_path_is_safe(group))
+		return -EINVAL;
+	if (fstat(hierarchy_fd, &root) < 0)
+		return -errno;
+	dir = openat(hierarchy_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	for (;;) {
+		size_t n = strcspn(group, "/");
+		bool last = group[n] == '\0';
+
+		if (n == 0 || n >= sizeof(name))
+			return -EINVAL;
+		memcpy(name, group, n);
+		name[n] = '\0';
+		fd = openat(dir, name,
+			    (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0 || st.st_dev != root.st_dev) {
+			safe_close(fd);
+			return -EXDEV;
+		}
+		if (last)
+			return fd;
+		safe_close(dir);
+		dir = fd;
+		group += n + 1;
+	}
+}
+
+int cgroup_open(int hierarchy_fd, const char *group, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	long fd;
 
 	while (*group == '/')
 		group++;
-	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", group, *group ? "/" : "", file) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	if (!cgroup_path_is_safe(path)) /* never leave the hierarchy */
+	if (!cgroup_path_is_safe(group))
 		return -EINVAL;
-	fd = openat(hierarchy_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = read_fd(fd, CGROUP_FILE_MAX, ret, NULL);
-	if (r < 0)
-		return r;
-	strip_trailing_space(*ret);
-	return 0;
+	fd = syscall(SYS_openat2, hierarchy_fd, *group ? group : ".", &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		return cgroup_open_walk(hierarchy_fd, group, flags);
+	return fd < 0 ? -errno : (int)fd;
 }
 
 void cgroup_fs_done(struct cgroup_fs *fs)

@@ -53,16 +53,24 @@ const char *cgroup_controller_v1_name(enum cgroup_controller c);
 const char *cgroup_layout_to_string(enum cgroup_layout l);
 
 /*
- * Reads group/file in the hierarchy fd (group relative, "" for the root; a leading '/' is
- * ignored), without its trailing newline. No symlink is followed. Returns 0 or -errno.
- */
-int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret);
-
-/*
  * Is cgroup (a path as /proc/PID/cgroup shows it) group itself (both relative to a hierarchy's
  * root; leading '/' ignored), or, with subtree, below it?
  */
 bool cgroup_path_is_in(const char *cgroup, const char *group, bool subtree);
+
+/*
+ * Opens group ("" = the hierarchy's root; a path below it, a file's included) beneath fd with
+ * flags, resolved with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+ * RESOLVE_NO_XDEV): no symlink, no "..", no other filesystem on the way.
+ */
+int cgroup_open(int hierarchy_fd, const char *group, int flags);
+
+/*
+ * The same without openat2 (kernels before 5.6; seccomp filters that do not know it): one
+ * component at a time with O_NOFOLLOW, refusing "." and ".." and other filesystems.
+ * cgroup_open() falls back to it on ENOSYS.
+ */
+int cgroup_open_walk(int hierarchy_fd, const char *group, int flags);
 
 /* No "." or ".." component: a relative path that stays below where it starts. */
 bool cgroup_path_is_safe(const char *path);

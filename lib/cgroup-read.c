@@ -1,11 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cgroup-fs.h"
 #include "cgroup-read.h"
+#include "fileio.h"
 #include "macro.h"
 #include "size.h"
+
+#define CGROUP_FILE_MAX (1024 * 1024)
+
+int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret)
+{
+	char path[4096];
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	while (*group == '/')
+		group++;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", group, *group ? "/" : "", file) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	fd = cgroup_open(hierarchy_fd, path, O_RDONLY); /* never leaves the hierarchy */
+	if (fd < 0)
+		return fd;
+	r = read_fd(fd, CGROUP_FILE_MAX, ret, NULL);
+	if (r < 0)
+		return r;
+	strip_trailing_space(*ret);
+	return 0;
+}
 
 /* v1 reports "no limit" as LONG_MAX rounded down to a page: anything this large is unlimited. */
 #define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)

@@ -41,6 +41,12 @@ struct cg_cpuset {
 	char *mems;
 };
 
+/*
+ * Reads group/file in the hierarchy fd (group relative, "" for the root; a leading '/' is
+ * ignored), without its trailing newline. No symlink is followed. Returns 0 or -errno.
+ */
+int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret);
+
 /* Each reads group in the hierarchy fd of its controller, cgroup version 1 or 2. */
 int cg_read_cpu(int fd, int version, const char *group, struct cg_cpu *ret);
 int cg_read_memory(int fd, int version, const char *group, struct cg_memory *ret);

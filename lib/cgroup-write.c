@@ -12,67 +12,6 @@
 #include "cgroup-write.h"
 #include "macro.h"
 
-int cgroup_open_walk(int hierarchy_fd, const char *group, int flags)
-{
-	_cleanup_close_ int dir = -EBADF;
-	struct stat root, st;
-	char name[256];
-	int fd;
-
-	if (!*group) {
-		fd = openat(hierarchy_fd, ".", flags | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	if (!cgroup_path_is_safe(group))
-		return -EINVAL;
-	if (fstat(hierarchy_fd, &root) < 0)
-		return -errno;
-	dir = openat(hierarchy_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return -errno;
-	for (;;) {
-		size_t n = strcspn(group, "/");
-		bool last = group[n] == '\0';
-
-		if (n == 0 || n >= sizeof(name))
-			return -EINVAL;
-		memcpy(name, group, n);
-		name[n] = '\0';
-		fd = openat(dir, name,
-			    (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		if (fstat(fd, &st) < 0 || st.st_dev != root.st_dev) {
-			safe_close(fd);
-			return -EXDEV;
-		}
-		if (last)
-			return fd;
-		safe_close(dir);
-		dir = fd;
-		group += n + 1;
-	}
-}
-
-int cgroup_open(int hierarchy_fd, const char *group, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-			   RESOLVE_NO_XDEV,
-	};
-	long fd;
-
-	while (*group == '/')
-		group++;
-	if (!cgroup_path_is_safe(group))
-		return -EINVAL;
-	fd = syscall(SYS_openat2, hierarchy_fd, *group ? group : ".", &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS)
-		return cgroup_open_walk(hierarchy_fd, group, flags);
-	return fd < 0 ? -errno : (int)fd;
-}
-
 int cgroup_exists(int hierarchy_fd, const char *group)
 {
 	int fd = cgroup_open(hierarchy_fd, group, O_PATH | O_DIRECTORY);

@@ -3,19 +3,10 @@
 
 /*
  * The only code that changes cgroupfs. Every path is resolved beneath a hierarchy's directory
- * fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
- * RESOLVE_NO_XDEV): nothing can lead out of the hierarchy. A value is one write().
+ * fd (cgroup_open, cgroup-fs.h): nothing can lead out of the hierarchy. A value is one write().
  */
 
-/* Opens group ("" = the hierarchy's root) beneath fd with flags (O_PATH|O_DIRECTORY, ...). */
-int cgroup_open(int hierarchy_fd, const char *group, int flags);
-
-/*
- * The same without openat2 (kernels before 5.6; seccomp filters that do not know it): one
- * component at a time with O_NOFOLLOW, refusing "." and ".." and other filesystems.
- * cgroup_open() falls back to it on ENOSYS.
- */
-int cgroup_open_walk(int hierarchy_fd, const char *group, int flags);
+#include "cgroup-fs.h"
 
 /* 1 when group exists, 0 when not, -errno. */
 int cgroup_exists(int hierarchy_fd, const char *group);

@@ -74,15 +74,6 @@ int apic_id_to_cpu_index(const struct qemu_cmdline *c, unsigned apic_id)
 	return -1;
 }
 
-bool iothread_id_is_valid(const char *id)
-{
-	/* QEMU's rule for object ids (id_wellformed): a letter, then letters, digits, "-._". */
-	size_t n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			      "0123456789-._");
-
-	return isalpha((unsigned char)id[0]) && id[n] == '\0' && n <= QMP_ID_MAX;
-}
-
 static int set_role(struct vm_thread *t, enum thread_role role, int vcpu, const char *iothread,
 		    enum role_source source)
 {
@@ -115,7 +106,7 @@ static int classify_qmp(struct vm *vm, const struct qmp_info *qmp)
 					     ROLE_SOURCE_QMP);
 		for (size_t i = 0; r >= 0 && i < qmp->n_iothreads; i++)
 			if (qmp->iothreads[i].thread_id == t->tid &&
-			    iothread_id_is_valid(qmp->iothreads[i].id))
+			    qemu_id_is_valid(qmp->iothreads[i].id))
 				r = set_role(t, ROLE_IOTHREAD, 0, qmp->iothreads[i].id,
 					     ROLE_SOURCE_QMP);
 		if (r < 0)
@@ -160,7 +151,7 @@ static int classify_names(struct vm *vm)
 		if (vcpu >= 0)
 			r = set_role(t, ROLE_VCPU, vcpu, NULL, ROLE_SOURCE_NAME);
 		else if (strncmp(name, "IO ", 3) == 0 && !streq(name, "IO mon_iothread") &&
-			 iothread_id_is_valid(name + 3))
+			 qemu_id_is_valid(name + 3))
 			r = set_role(t, ROLE_IOTHREAD, 0, name + 3, ROLE_SOURCE_NAME);
 		if (r < 0)
 			return r;

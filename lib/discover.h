@@ -83,12 +83,6 @@ const char *role_source_to_string(enum role_source s);
 /* Whether exe (a real path) matches one of the qemu_binaries globs. */
 bool discover_binary_is_qemu(char *const *globs, size_t n, const char *exe);
 
-/*
- * Whether id is an iothread id QEMU takes (a letter, then letters, digits and "-._"; at most
- * QMP_ID_MAX bytes): only such ids name thread groups, so none can reach outside the VM group.
- */
-bool iothread_id_is_valid(const char *id);
-
 /* "vcpu0", "iothread:io1", "emulator" into buf. */
 const char *thread_role_format(const struct vm_thread *t, char *buf, size_t size);
 

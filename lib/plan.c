@@ -13,13 +13,14 @@
 #include <string.h>
 
 #include "cgroup-read.h"
+#include "cgroup-value.h"
 #include "macro.h"
 #include "plan.h"
+#include "qemu-cmdline.h"
 #include "size.h"
 #include "unit-name.h"
 
 #define PAGE_SIZE_BYTES UINT64_C(4096)
-#define DEFAULT_PERIOD	100000
 
 /* ---- building ---- */
 
@@ -229,7 +230,7 @@ static int collect_groups(struct builder *b, struct group **ret, size_t *ret_n)
 	for (unsigned v = 0; r >= 0 && v < vcpus; v++)
 		r = add_group(b, &(struct vm_thread){ .role = ROLE_VCPU, .vcpu = (int)v }, g, &n);
 	for (size_t i = 0; r >= 0 && i < c->n_iothreads; i++)
-		if (iothread_id_is_valid(c->iothreads[i]))
+		if (qemu_id_is_valid(c->iothreads[i]))
 			r = add_group(b,
 				      &(struct vm_thread){ .role = ROLE_IOTHREAD,
 							   .iothread = c->iothreads[i] },
@@ -272,7 +273,7 @@ static uint64_t shares_of(const struct policy *p)
 	if (p->cputune.weight.set) /* systemd's rule */
 		return CLAMP((uint64_t)p->cputune.weight.value * 1024 / 100, UINT64_C(2),
 			     UINT64_C(262144));
-	return 1024;
+	return CG_DEFAULT_SHARES;
 }
 
 static uint64_t weight_of(const struct policy *p)
@@ -282,7 +283,7 @@ static uint64_t weight_of(const struct policy *p)
 	if (p->cputune.shares.set)
 		return CLAMP((uint64_t)p->cputune.shares.value * 100 / 1024, UINT64_C(1),
 			     UINT64_C(10000));
-	return 100;
+	return CG_DEFAULT_CPU_WEIGHT;
 }
 
 static const struct origin *origin_of(const struct pint *a, const struct pint *b)
@@ -294,7 +295,7 @@ static void plan_bandwidth(struct builder *b, const char *group, const struct pi
 			   const struct pint *quota, const char *who)
 {
 	const struct origin *o = origin_of(quota, period);
-	int64_t p = period->set ? period->value : DEFAULT_PERIOD;
+	int64_t p = period->set ? period->value : CG_DEFAULT_PERIOD_USEC;
 
 	if (b->host->version[CGROUP_CPU] == 1) {
 		write_value(b, CGROUP_CPU, group, "cpu.cfs_period_us", o, who, "%" PRId64, p);

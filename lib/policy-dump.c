@@ -6,6 +6,7 @@
  * With origins, each value carries a "# file:line" comment (`kvmtunectl show`).
  */
 
+#include "policy-dump.h"
 #include "policy.h"
 #include "size.h"
 #include "strbuf.h"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy-set.h"
 
@@ -87,6 +89,127 @@ int policy_set_effective(const struct policy_set *set, const struct vm_identity 
 	*ret_fits = fits;
 	*ret_n_fits = n_fits;
 	return merged;
+}
+
+char *policy_dir_of(const char *config_dir)
+{
+	char *dir;
+
+	return asprintf(&dir, "%s/policy.d", config_dir) < 0 ? NULL : dir;
+}
+
+int policy_set_load_config(struct policy_set *set, const char *config_dir,
+			   const struct policy_env *env, struct diag_list *diags)
+{
+	_cleanup_free_ char *dir = policy_dir_of(config_dir);
+
+	if (!dir)
+		return -ENOMEM;
+	if (access(dir, F_OK) < 0)
+		return 1;
+	return policy_set_load(set, (const char *const *)&dir, 1, env, diags);
+}
+
+/* The index in set of the file of that path (its last good version), or -1. */
+static ssize_t index_of(const struct policy_set *set, const char *path)
+{
+	for (size_t i = 0; i < set->n_files; i++)
+		if (streq(set->files[i]->path, path))
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool owned_by(const struct policy_set *set, const struct policy_file *f)
+{
+	for (size_t i = 0; i < set->n_files; i++)
+		if (set->files[i] == f)
+			return true;
+	return false;
+}
+
+struct reload {
+	struct policy_set fresh;
+	bool *kept; /* set->files[i] is in fresh too (still set's until the reload succeeds) */
+};
+
+static int append(struct policy_set *set, struct policy_file *f)
+{
+	return GROW_ARRAY(set->files, set->allocated, set->n_files + 1) < 0
+		       ? -ENOMEM
+		       : (set->files[set->n_files++] = f, 0);
+}
+
+/* One file of a reload: its new version, else its old one from set, else none. */
+static int reload_file(struct reload *rl, const struct policy_set *set, const char *path,
+		       const struct policy_env *env, struct diag_list *diags, unsigned *bad)
+{
+	struct policy_file *f = NULL;
+	ssize_t old;
+	int r = policy_load_file(path, env, &f, diags);
+
+	if (r == 0) {
+		r = append(&rl->fresh, f);
+		if (r < 0)
+			policy_file_free(f);
+		return r;
+	}
+	if (r != -EINVAL)
+		return r;
+	(*bad)++;
+	old = index_of(set, path);
+	r = diag_add(diags, DIAG_WARNING, path, 0, 0, NULL,
+		     old >= 0 ? "has errors; its last good version stays in force"
+			      : "has errors; it is not applied");
+	if (r < 0 || old < 0)
+		return r;
+	rl->kept[old] = true;
+	return append(&rl->fresh, set->files[old]);
+}
+
+int policy_set_reload_config(struct policy_set *set, const char *config_dir,
+			     const struct policy_env *env, struct diag_list *diags,
+			     unsigned *ret_bad)
+{
+	_cleanup_free_ char *dir = policy_dir_of(config_dir);
+	struct reload rl = { .kept = calloc(set->n_files + 1, sizeof(bool)) };
+	char **paths = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!dir || !rl.kept) {
+		free(rl.kept);
+		return -ENOMEM;
+	}
+	if (access(dir, F_OK) < 0) {
+		free(rl.kept);
+		policy_set_done(set);
+		return 1;
+	}
+	r = policy_list_dir(dir, env, &paths, &n, diags);
+	if (r < 0)
+		(*ret_bad)++;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = reload_file(&rl, set, paths[i], env, diags, ret_bad);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	if (r < 0) {
+		/* What is in force stays: only the new versions go. */
+		FOREACH_ARRAY (f, rl.fresh.files, rl.fresh.n_files)
+			if (!owned_by(set, *f))
+				policy_file_free(*f);
+		free(rl.fresh.files);
+		free(rl.kept);
+		return r == -EINVAL ? -EIO : r; /* unreadable, or out of memory */
+	}
+	/* The old files fresh did not keep go. */
+	for (size_t i = 0; i < set->n_files; i++)
+		if (!rl.kept[i])
+			policy_file_free(set->files[i]);
+	free(rl.kept);
+	free(set->files);
+	*set = rl.fresh;
+	return 0;
 }
 
 void policy_set_done(struct policy_set *set)

@@ -35,4 +35,25 @@ struct policy_fit {
 int policy_set_effective(const struct policy_set *set, const struct vm_identity *id,
 			 struct policy *ret, struct policy_fit **ret_fits, size_t *ret_n_fits);
 
+/* The policy directory of a configuration directory: "<config_dir>/policy.d". Caller frees. */
+char *policy_dir_of(const char *config_dir);
+
+/*
+ * Loads the policies of a configuration directory, as policy_set_load() does. Returns 0 (check
+ * diags->n_errors), 1 when there is no policy.d (no policies), -ENOMEM.
+ */
+int policy_set_load_config(struct policy_set *set, const char *config_dir,
+			   const struct policy_env *env, struct diag_list *diags);
+
+/*
+ * A reload (kvmtuned's): the policies of config_dir anew, each file with errors keeping the
+ * version *set has of it, its last good one (a warning in diags says so), or left out when
+ * there is none. *ret_bad counts the files with errors. Returns 0, 1 when there is no policy.d
+ * (the set is then empty), -errno when the directory cannot be read or on -ENOMEM (then *set
+ * is as it was).
+ */
+int policy_set_reload_config(struct policy_set *set, const char *config_dir,
+			     const struct policy_env *env, struct diag_list *diags,
+			     unsigned *ret_bad);
+
 void policy_set_done(struct policy_set *set);

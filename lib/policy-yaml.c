@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "policy-load.h"
+#include "policy-yaml.h"
 #include "size.h"
 #include "strbuf.h"
 #include "yaml-walk.h"

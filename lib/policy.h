@@ -196,10 +196,3 @@ int policy_check_document(const struct policy *p, struct diag_list *diags);
 
 /* The same on a merged policy, plus: a numatune mode needs a nodeset or placement auto. */
 int policy_check_effective(const struct policy *p, struct diag_list *diags);
-
-/*
- * Writes p as YAML in the canonical form (`kvmtunectl check -v`): keys in schema order, lists
- * and sizes normalized. With origins, each value gets a "# file:line" comment (`show`). The text
- * parses again to an equal policy. Returns 0 or -ENOMEM; *ret is the caller's.
- */
-int policy_dump(const struct policy *p, bool origins, char **ret);

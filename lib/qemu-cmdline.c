@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -427,4 +428,12 @@ void qemu_cmdline_done(struct qemu_cmdline *c)
 	free(c->qmp_socket);
 	free(c->pidfile);
 	*c = (struct qemu_cmdline){};
+}
+
+bool qemu_id_is_valid(const char *id)
+{
+	size_t n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789-._");
+
+	return isalpha((unsigned char)id[0]) && id[n] == '\0' && n <= 128;
 }

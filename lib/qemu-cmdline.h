@@ -49,3 +49,10 @@ int qemu_cmdline_parse(char *const *argv, size_t argc, struct qemu_cmdline *ret)
 int qemu_cmdline_parse_buf(const char *buf, size_t size, struct qemu_cmdline *ret);
 
 void qemu_cmdline_done(struct qemu_cmdline *c);
+
+/*
+ * Whether id is an object id QEMU takes (id_wellformed: a letter, then letters, digits and
+ * "-._"), of at most 128 bytes: only such iothread ids name thread groups, so none can reach
+ * outside a VM's group.
+ */
+bool qemu_id_is_valid(const char *id);

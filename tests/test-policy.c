@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "policy-dump.h"
 #include "policy-set.h"
 #include "size.h"
 #include "tests.h"

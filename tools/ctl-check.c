@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "policy-dump.h"
 #include "settings.h"
 
 #define SETTINGS_NAME "kvmtuned.yaml"
@@ -94,7 +95,7 @@ int verb_check(struct ctl *c, int argc, char **argv)
 		paths = (const char *const *)argv + optind;
 		n_paths = (size_t)(argc - optind);
 	} else {
-		if (asprintf(&dir, "%s/policy.d", c->config_dir) < 0 ||
+		if (!(dir = policy_dir_of(c->config_dir)) ||
 		    asprintf(&settings_path, "%s/%s", c->config_dir, SETTINGS_NAME) < 0)
 			return log_oom();
 		paths = (const char *const *)&dir;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "policy-dump.h"
 #include "size.h"
 
 struct identity_args {
@@ -125,7 +126,6 @@ static int show_match(struct ctl *c, const struct vm_identity *id)
 {
 	_cleanup_(diag_list_done) struct diag_list diags = {};
 	_cleanup_(policy_set_done) struct policy_set set = {};
-	_cleanup_free_ char *dir = NULL;
 	char who[512];
 	struct policy_env env;
 	int r = ctl_load_topology(c);
@@ -133,10 +133,7 @@ static int show_match(struct ctl *c, const struct vm_identity *id)
 	if (r != EXIT_OK)
 		return r;
 	env = ctl_policy_env(c);
-	if (asprintf(&dir, "%s/policy.d", c->config_dir) < 0)
-		return log_oom();
-	if (access(dir, F_OK) == 0 &&
-	    policy_set_load(&set, (const char *const *)&dir, 1, &env, &diags) < 0)
+	if (policy_set_load_config(&set, c->config_dir, &env, &diags) < 0)
 		return log_oom();
 	diag_list_print(&diags, stderr);
 	if (diags.n_errors > 0)

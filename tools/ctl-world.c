@@ -12,7 +12,7 @@
 
 int ctl_world_load(struct ctl *c, struct ctl_world *w)
 {
-	_cleanup_free_ char *settings_path = NULL, *dir = NULL;
+	_cleanup_free_ char *settings_path = NULL;
 	struct discover_opts o;
 	struct policy_env env;
 	int r = ctl_load_topology(c);
@@ -27,14 +27,10 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	w->topo = &c->topo;
 	env = ctl_policy_env(c);
 	if (settings_defaults(&w->settings) < 0 ||
-	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0 ||
-	    asprintf(&dir, "%s/policy.d", c->config_dir) < 0)
+	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0)
 		return log_oom();
 	r = settings_load(settings_path, true, &w->settings, &w->diags);
-	if (r == -ENOMEM)
-		return log_oom();
-	if (access(dir, F_OK) == 0 &&
-	    policy_set_load(&w->policies, (const char *const *)&dir, 1, &env, &w->diags) < 0)
+	if (r == -ENOMEM || policy_set_load_config(&w->policies, c->config_dir, &env, &w->diags) < 0)
 		return log_oom();
 	if (w->diags.n_errors > 0) {
 		diag_list_print(&w->diags, stderr);

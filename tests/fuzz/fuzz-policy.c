@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy-dump.h"
 #include "policy-load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
