@@ -26,9 +26,10 @@
 #define QMP_CPUS_MAX	  4096 /* as many vCPUs as a policy can name */
 #define QMP_IOTHREADS_MAX 1024
 #define QMP_ID_MAX	  128 /* bytes of an iothread id */
-/* How long one exchange may take, for every caller: a monitor that answers at all answers in
- * a few ms; a silent one costs this once. */
-#define QMP_TIMEOUT_USEC (500 * 1000)
+/* How long one exchange (one round trip after the greeting) may take, for every caller: a
+ * monitor that answers at all answers in a few ms, in an emulated and loaded guest in a few
+ * hundred; a silent one costs this once. */
+#define QMP_TIMEOUT_USEC (1000 * 1000)
 
 struct qmp_cpu {
 	int cpu_index;

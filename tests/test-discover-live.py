@@ -115,7 +115,7 @@ def compare(what, vm, roles, complete):
     unknown = [tid for tid in got if got[tid]["source"] == "none"]
     check(what + ": every role known is right", not wrong, "; ".join(wrong))
     if complete:
-        check(what + ": every role is known", not unknown, "unknown: %s; note: %s" % (unknown, vm["note"]))
+        check(what + ": every role is known", not unknown, "unknown: %s; note: %s; qmp: %s" % (unknown, vm["note"], vm["qmp"]))
     elif unknown:
         check(what + ": what is unknown comes with guidance", bool(vm["note"]), str(vm))
 
