@@ -558,6 +558,7 @@ int manager_full_pass(struct manager *m, const char *why)
 	int r;
 
 	/* The host's facts, read once for this pass and the events until the next. */
+	host_facts_done(&m->host);
 	(void)host_facts_read(&m->cgroups, m->sys_fd, &m->topo, m->parent, &m->host);
 	r = discover_all(&o, &found, &n);
 
@@ -812,6 +813,7 @@ struct manager *manager_free(struct manager *m)
 	safe_close(m->proc_fd);
 	safe_close(m->sys_fd);
 	free(m->parent);
+	host_facts_done(&m->host);
 	if (m->bus)
 		unit_bus_free(m->bus);
 	cgroup_fs_done(&m->cgroups);

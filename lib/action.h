@@ -67,6 +67,7 @@ struct action {
 	char *file;
 	char *value;	    /* the file's content */
 	bool only_if_empty; /* WRITE: leave a value someone else set (an admin's parent cpuset) */
+	bool optional;	    /* WRITE: a kernel without the file has nothing to set (a default) */
 	char *slice;	    /* SCOPE */
 	char *machine;	    /* MACHINE: its name */
 	uint8_t uuid[16];   /* MACHINE, when has_uuid */

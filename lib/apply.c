@@ -131,6 +131,9 @@ static enum apply_outcome do_write(struct apply_run *run, const struct action *a
 	int r = cgroup_value_current(s->fd, s->version, a->controller, a->group, a->file,
 				     run->ctx->dry_run, run->ctx->overlay, true, &s->old);
 
+	if (r == -ENOENT && a->optional && cgroup_exists(s->fd, a->group) > 0)
+		return APPLY_UNCHANGED; /* the kernel has no such file: nothing to set */
+
 	if (r < 0 && run->ctx->dry_run) {
 		cgroup_overlay_set(run->ctx->overlay, a->controller, a->group, a->file, a->value);
 		return APPLY_WOULD;

@@ -172,6 +172,55 @@ int cg_read_cpuset(int fd, int version, const char *group, struct cg_cpuset *ret
 	return 0;
 }
 
+static const char *const v1_entry_files[] = {
+	"blkio.bfq.weight_device",	    "blkio.throttle.read_bps_device",
+	"blkio.throttle.write_bps_device",  "blkio.throttle.read_iops_device",
+	"blkio.throttle.write_iops_device",
+};
+static const char *const v2_entry_files[] = { "io.bfq.weight", "io.weight", "io.max" };
+
+/* $ cat blkio.throttle.read_bps_device        $ cat io.weight
+ * 8:0 1048576                                 default 100
+ *                                             8:0 160 */
+static int add_entries(int fd, const char *group, const char *file, struct cg_io_entry **v,
+		       size_t *n, size_t *allocated)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (cgroup_read(fd, group, file, &s) < 0)
+		return 0; /* no such file here */
+	for (char *save = NULL, *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		unsigned maj, min;
+
+		if (sscanf(l, "%u:%u ", &maj, &min) != 2)
+			continue; /* "default 100" */
+		if (GROW_ARRAY(*v, *allocated, *n + 1) < 0)
+			return -ENOMEM;
+		(*v)[(*n)++] = (struct cg_io_entry){ .file = file, .major = maj, .minor = min };
+	}
+	return 0;
+}
+
+int cg_read_io_entries(int fd, int version, const char *group, struct cg_io_entry **ret,
+		       size_t *ret_n)
+{
+	const char *const *files = version == 1 ? v1_entry_files : v2_entry_files;
+	size_t n_files = version == 1 ? ARRAY_SIZE(v1_entry_files) : ARRAY_SIZE(v2_entry_files);
+	struct cg_io_entry *v = NULL;
+	size_t n = 0, allocated = 0;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n_files; i++)
+		r = add_entries(fd, group, files[i], &v, &n, &allocated);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 void cg_io_done(struct cg_io *io)
 {
 	free(io->devices);

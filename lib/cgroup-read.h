@@ -53,6 +53,19 @@ int cg_read_memory(int fd, int version, const char *group, struct cg_memory *ret
 int cg_read_io(int fd, int version, const char *group, struct cg_io *ret);
 int cg_read_cpuset(int fd, int version, const char *group, struct cg_cpuset *ret);
 
+/* One per-device entry of an I/O file ("8:0 800", "8:0 rbps=1048576 wbps=max ..."). */
+struct cg_io_entry {
+	const char *file; /* static: "io.max", "blkio.throttle.read_bps_device", ... */
+	unsigned major, minor;
+};
+
+/*
+ * The per-device entries of group's weight and throttle files (v1: blkio.bfq.weight_device and
+ * the four blkio.throttle.*_device; v2: io.bfq.weight, io.weight, io.max). Caller frees.
+ */
+int cg_read_io_entries(int fd, int version, const char *group, struct cg_io_entry **ret,
+		       size_t *ret_n);
+
 void cg_io_done(struct cg_io *io);
 void cg_cpuset_done(struct cg_cpuset *c);
 

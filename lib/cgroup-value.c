@@ -59,7 +59,7 @@ static bool entry_matches(const char *current, const char *desired)
 		if (streq(key, "default"))
 			return current[strspn(current, "0123456789")] == '\0' &&
 			       streq(current, value);
-		return streq(value, "0") ||
+		return streq(value, "0") || streq(value, "default") ||
 		       (strstr(value, "rbps=max wbps=max riops=max wiops=max") == value);
 	}
 	return len == strlen(desired) && strncmp(line, desired, len) == 0;

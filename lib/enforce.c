@@ -9,6 +9,7 @@
 #include "cgroup-write.h"
 #include "enforce.h"
 #include "macro.h"
+#include "numa-maps.h"
 #include "plan-unit.h"
 #include "unit-name.h"
 
@@ -51,6 +52,25 @@ static void read_memory_limits(const struct enforcer *e, const char *group, stru
 	h->memsw_limit = m.have_swap ? m.swap : CG_UNLIMITED;
 }
 
+/* Whether the policy sets a memory policy only a process can give itself (at launch). */
+static bool launch_only_numatune(const struct policy *p)
+{
+	const struct penum *m = &p->numatune.mode;
+
+	return m->set && (m->value == NUMA_MODE_PREFERRED || m->value == NUMA_MODE_INTERLEAVE);
+}
+
+/* The VM group's per-device I/O entries: those the policy no longer names are removed. */
+static void read_io_entries(const struct enforcer *e, const char *group, struct cg_io_entry **io,
+			    struct plan_host *h)
+{
+	int fd, version;
+
+	if (cgroup_fs_controller(e->cgroups, CGROUP_IO, &fd, &version) >= 0 &&
+	    cg_read_io_entries(fd, version, group, io, &h->n_io_entries) >= 0)
+		h->io_entries = *io;
+}
+
 static bool vm_still_runs(const struct enforcer *e, const struct vm *vm)
 {
 	struct proc_stat st;
@@ -86,7 +106,8 @@ int enforce_plan(struct enforcer *e, const struct policy *effective, const struc
 		 struct plan *ret)
 {
 	_cleanup_free_ struct plan_device *devices = NULL;
-	_cleanup_free_ char *group = enforce_vm_group(e, vm);
+	_cleanup_free_ char *group = enforce_vm_group(e, vm), *memory_policy = NULL;
+	_cleanup_free_ struct cg_io_entry *io = NULL;
 	struct plan_host host = *e->host; /* with this VM's own facts added */
 	int r;
 
@@ -96,6 +117,10 @@ int enforce_plan(struct enforcer *e, const struct policy *effective, const struc
 	devices = resolve_devices(e, effective, &host.n_devices);
 	host.devices = devices;
 	read_memory_limits(e, group, &host);
+	read_io_entries(e, group, &io, &host);
+	if (!e->launching && launch_only_numatune(effective))
+		(void)numa_maps_read_policy(e->proc_fd, vm->pid, &memory_policy);
+	host.memory_policy = memory_policy;
 	r = plan_vm(effective, vm, &host, ret);
 	if (r >= 0 && e->slice)
 		r = plan_unit(ret, vm, &host, e->slice);
@@ -137,6 +162,20 @@ const struct vm *enforce_group_holder(const struct enforcer *e, const struct vm 
 	return holder;
 }
 
+int enforce_check_host(const struct plan_host *host, const struct policy *p,
+		       struct diag_list *diags)
+{
+	const struct psize *min = &p->memtune.min_guarantee;
+
+	if (min->set && host->version[CGROUP_MEMORY] == 1)
+		return diag_add(
+			diags, DIAG_ERROR, min->origin.file, min->origin.line, min->origin.column,
+			"memtune.min_guarantee",
+			"not available on cgroup v1, which this host's memory controller is "
+			"(allowed: on cgroup v2 hosts only, as memory.min)");
+	return 0;
+}
+
 int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret)
 {
@@ -159,6 +198,8 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 		return 0;
 	}
 	r = policy_check_effective(&ret->effective, diags);
+	if (r >= 0)
+		r = enforce_check_host(e->host, &ret->effective, diags);
 	if (r < 0)
 		return r;
 	if (diags->n_errors > errors) {

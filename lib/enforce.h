@@ -65,6 +65,14 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret);
 
 /*
+ * The rules a policy must keep on this host, beyond those of the policy language (spec §4):
+ * min_guarantee needs cgroup v2. Errors go to diags with the value's file:line:col. Returns 0
+ * or -ENOMEM.
+ */
+int enforce_check_host(const struct plan_host *host, const struct policy *p,
+		       struct diag_list *diags);
+
+/*
  * Of the VMs whose names make the same group: the one whose process is in it keeps it, else
  * the one that started first (then the lower pid). Returns the VM that holds vm's group.
  */

@@ -55,6 +55,17 @@ int host_facts_read(const struct cgroup_fs *fs, int sys_fd, const struct topolog
 		h.memsw = cgroup_read(fd, "", "memory.memsw.limit_in_bytes", &s) >= 0;
 	}
 	h.bfq = any_disk_offers_bfq(sys_fd);
+	/* $ cat /sys/fs/cgroup/io.cost.qos
+	 * 8:0 enable=1 ctrl=auto rpct=0.00 rlat=250000 wpct=0.00 wlat=250000 min=1.00 max=10000.00
+	 */
+	if (h.version[CGROUP_IO] == 2 && cgroup_fs_controller(fs, CGROUP_IO, &fd, &version) >= 0)
+		(void)cgroup_read(fd, "", "io.cost.qos", &h.iocost);
 	*ret = h;
 	return 0;
+}
+
+void host_facts_done(struct plan_host *h)
+{
+	free(h->iocost);
+	h->iocost = NULL;
 }

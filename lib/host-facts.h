@@ -18,3 +18,6 @@
  */
 int host_facts_read(const struct cgroup_fs *fs, int sys_fd, const struct topology *topo,
 		    const char *parent, struct plan_host *ret);
+
+/* Frees what host_facts_read() allocated in h (a zeroed struct is fine). */
+void host_facts_done(struct plan_host *h);

@@ -50,3 +50,69 @@ int numa_maps_read(int proc_fd, int pid, uint64_t ret_bytes[static NUMA_MAPS_NOD
 		return r;
 	return numa_maps_parse(buf, ret_bytes);
 }
+
+/* The pages of one line: the sum of its N<node>= counts. */
+static uint64_t line_pages(const char *line, const char *end)
+{
+	uint64_t pages = 0;
+
+	for (const char *p = line; p < end; p++)
+		if (p[0] == 'N' && p[-1] == ' ' && p[1] >= '0' && p[1] <= '9') {
+			const char *eq = p + 1 + strspn(p + 1, "0123456789");
+
+			if (*eq == '=')
+				pages += strtoull(eq + 1, NULL, 10);
+		}
+	return pages;
+}
+
+int numa_maps_parse_policy(const char *buf, char **ret)
+{
+	struct {
+		char policy[64];
+		uint64_t pages;
+	} seen[8] = {};
+	size_t n = 0, best = 0;
+
+	for (const char *line = buf; line && *line;) {
+		const char *end = strchr(line, '\n') ?: line + strlen(line);
+		const char *field = strchr(line, ' ');
+		size_t len = field && field < end ? strcspn(field + 1, " \n") : 0, i;
+		uint64_t pages = field ? line_pages(field, end) : 0;
+
+		line = *end ? end + 1 : NULL;
+		if (len == 0 || len >= sizeof(seen[0].policy) || pages == 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strlen(seen[i].policy) == len &&
+			    strncmp(seen[i].policy, field + 1, len) == 0)
+				break;
+		if (i == n) {
+			if (n == ARRAY_SIZE(seen))
+				continue;
+			memcpy(seen[n].policy, field + 1, len);
+			n++;
+		}
+		seen[i].pages += pages;
+	}
+	if (n == 0)
+		return -ENODATA;
+	for (size_t i = 1; i < n; i++)
+		if (seen[i].pages > seen[best].pages)
+			best = i;
+	*ret = strdup(seen[best].policy);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int numa_maps_read_policy(int proc_fd, int pid, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[32];
+	int r;
+
+	(void)snprintf(path, sizeof(path), "%d/numa_maps", pid);
+	r = read_file_at(proc_fd, path, 64 * 1024 * 1024, &buf, NULL);
+	if (r < 0)
+		return r;
+	return numa_maps_parse_policy(buf, ret);
+}

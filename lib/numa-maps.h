@@ -18,3 +18,14 @@ int numa_maps_parse(const char *buf, uint64_t ret_bytes[static NUMA_MAPS_NODES])
 
 /* Reads /proc/PID/numa_maps below proc_fd and parses it. */
 int numa_maps_read(int proc_fd, int pid, uint64_t ret_bytes[static NUMA_MAPS_NODES]);
+
+/*
+ * The memory policy most of a process's pages were placed under: the second field of each
+ * mapping, weighed by its pages ("interleave:0-1", "prefer:1", "bind:0", "default"):
+ *   55d2... interleave:0-1 heap anon=4096 dirty=4096 N0=2048 N1=2048 kernelpagesize_kB=4
+ * Returns 0 with *ret (caller frees), -ENODATA when no page is mapped, -ENOMEM.
+ */
+int numa_maps_parse_policy(const char *buf, char **ret);
+
+/* Reads /proc/PID/numa_maps below proc_fd and parses its policy. */
+int numa_maps_read_policy(int proc_fd, int pid, char **ret);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cgroup-fs.h"
+#include "cgroup-value.h"
 #include "macro.h"
 #include "plan-unit.h"
 #include "unit-name.h"
@@ -130,6 +131,18 @@ static int io_weight(struct action *a, bool bfq)
 				   bfq ? unit_io_weight_for_bfq(w) : w) < 0
 			       ? -ENOMEM
 			       : 1;
+	if (sscanf(a->value, "%u:%u default", &maj, &min) == 2) {
+		/* No weight for the device: systemd has no removal, only the default weight,
+		 * which it writes as an entry of its own. */
+		free(a->value);
+		if (asprintf(&a->value, "%u:%u %d", maj, min, CG_DEFAULT_IO_WEIGHT) < 0) {
+			a->value = NULL;
+			return -ENOMEM;
+		}
+		return device_prop(a, "IODeviceWeight", maj, min, CG_DEFAULT_IO_WEIGHT) < 0
+			       ? -ENOMEM
+			       : 1;
+	}
 	return -EINVAL;
 }
 

@@ -336,8 +336,6 @@ static void plan_memory(struct builder *b, const char *vm_group)
 			warn(b, &swap->origin,
 			     "memtune.swap_hard_limit: this kernel has no swap accounting "
 			     "(memory.memsw.*): boot with swapaccount=1");
-		if (min->set)
-			warn(b, &min->origin, "memtune.min_guarantee: not available on cgroup v1");
 		limit_text(h, "-1", v);
 		if (limit_first)
 			write_value(b, CGROUP_MEMORY, vm_group, "memory.limit_in_bytes",
@@ -397,114 +395,198 @@ static void limit_or_max(char buf[static 32], const struct psize *v, const char 
 		(void)snprintf(buf, 32, "%" PRIu64, v->bytes);
 }
 
+static const char *const v1_throttle_files[] = { "blkio.throttle.read_bps_device",
+						 "blkio.throttle.write_bps_device",
+						 "blkio.throttle.read_iops_device",
+						 "blkio.throttle.write_iops_device" };
+#define V2_NO_THROTTLE "rbps=max wbps=max riops=max wiops=max"
+
+static bool iocost_enabled(const struct plan_host *h, unsigned maj, unsigned min)
+{
+	char key[32];
+	const char *l;
+
+	(void)snprintf(key, sizeof(key), "%u:%u enable=1", maj, min);
+	for (l = h->iocost; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, strlen(key)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The file a weight for this device goes to, or NULL when none takes effect there: BFQ as the
+ * disk's scheduler, or on cgroup v2 the io.cost controller for it.
+ */
+static const char *device_weight_file(const struct builder *b, const struct blockdev *dev)
+{
+	bool bfq = streq(dev->scheduler, "bfq");
+
+	if (b->host->version[CGROUP_IO] == 1)
+		return bfq && b->host->bfq ? "blkio.bfq.weight_device" : NULL;
+	if (bfq)
+		return "io.bfq.weight";
+	return iocost_enabled(b->host, dev->major, dev->minor) ? "io.weight" : NULL;
+}
+
+static void plan_device_weight(struct builder *b, const char *vm_group,
+			       const struct blkio_device *d, const struct blockdev *dev)
+{
+	const char *file = device_weight_file(b, dev);
+
+	if (!file) {
+		if (d->weight.set) /* warned, not written: the write would fail at every apply */
+			warn(b, &d->weight.origin,
+			     "blkiotune device %s (%u:%u): its scheduler is %s, so a weight cannot "
+			     "take effect; not set (echo bfq > "
+			     "/sys/dev/block/%u:%u/queue/scheduler%s)",
+			     d->path, dev->major, dev->minor, dev->scheduler, dev->major,
+			     dev->minor,
+			     b->host->version[CGROUP_IO] == 2 ? ", or enable io.cost for it" : "");
+		return;
+	}
+	if (!d->weight.set) /* none (any more): the kernel's default */
+		write_value(b, CGROUP_IO, vm_group, file, NULL, "io device weight", "%u:%u default",
+			    dev->major, dev->minor);
+	else
+		write_value(b, CGROUP_IO, vm_group, file, &d->weight.origin, "io device weight",
+			    "%u:%u %" PRId64, dev->major, dev->minor,
+			    streq(file, "io.weight") ? CLAMP(d->weight.value * 100 / 500, 1, 10000)
+						     : d->weight.value);
+}
+
+/* Throttles: each one the policy sets, and every other one none (so a removed one goes). */
+static void plan_device_throttles(struct builder *b, const char *vm_group,
+				  const struct blkio_device *d, const struct blockdev *dev)
+{
+	const struct psize *v[] = { &d->read_bytes_sec, &d->write_bytes_sec, &d->read_iops_sec,
+				    &d->write_iops_sec };
+	char t[4][32];
+
+	if (b->host->version[CGROUP_IO] == 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+			limit_or_max(t[i], v[i], "0"); /* 0 removes a v1 throttle */
+			write_value(b, CGROUP_IO, vm_group, v1_throttle_files[i],
+				    v[i]->set ? &v[i]->origin : NULL, "io throttle", "%u:%u %s",
+				    dev->major, dev->minor, t[i]);
+		}
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		limit_or_max(t[i], v[i], "max");
+	write_value(b, CGROUP_IO, vm_group, "io.max", &d->origin, "io throttle",
+		    "%u:%u rbps=%s wbps=%s riops=%s wiops=%s", dev->major, dev->minor, t[0], t[1],
+		    t[2], t[3]);
+}
+
 static void plan_io_device(struct builder *b, const char *vm_group, const struct blkio_device *d)
 {
 	const struct plan_device *dev = device_of(b, d->path);
-	bool v1 = b->host->version[CGROUP_IO] == 1;
-	unsigned maj, min;
-	char r[32], w[32], ri[32], wi[32];
 
 	if (!dev || dev->result < 0) {
 		warn(b, &d->origin, "blkiotune device %s: %s", d->path,
 		     dev ? strerror(-dev->result) : "not resolved");
 		return;
 	}
-	maj = dev->dev.major;
-	min = dev->dev.minor;
 	if (dev->refused) {
 		/* The backend cannot set what the policy says for this device. */
-		warn(b, &d->origin, "blkiotune device %s (%u:%u) %s", d->path, maj, min,
-		     dev->refused);
+		warn(b, &d->origin, "blkiotune device %s (%u:%u) %s", d->path, dev->dev.major,
+		     dev->dev.minor, dev->refused);
 		return;
 	}
-	if (d->weight.set) {
-		if (!b->host->bfq && v1)
-			warn(b, &d->weight.origin,
-			     "blkiotune device %s: no blkio.bfq.weight_device on this kernel",
-			     d->path);
-		else if (v1)
-			write_value(b, CGROUP_IO, vm_group, "blkio.bfq.weight_device",
-				    &d->weight.origin, "io device weight", "%u:%u %" PRId64, maj,
-				    min, d->weight.value);
-		else
-			write_value(b, CGROUP_IO, vm_group,
-				    b->host->bfq ? "io.bfq.weight" : "io.weight", &d->weight.origin,
-				    "io device weight", "%u:%u %" PRId64, maj, min,
-				    b->host->bfq ? d->weight.value
-						 : CLAMP(d->weight.value * 100 / 500, 1, 10000));
-		if (!streq(dev->dev.scheduler, "bfq"))
-			warn(b, &d->weight.origin,
-			     "blkiotune device %s (%u:%u): its scheduler is %s, so weights do not "
-			     "take "
-			     "effect (echo bfq > /sys/dev/block/%u:%u/queue/scheduler)",
-			     d->path, maj, min, dev->dev.scheduler, maj, min);
-	}
-	if (v1) {
-		static const struct {
-			const char *file;
-			size_t offset;
-		} t[] = {
-			{ "blkio.throttle.read_bps_device",
-			  offsetof(struct blkio_device, read_bytes_sec) },
-			{ "blkio.throttle.write_bps_device",
-			  offsetof(struct blkio_device, write_bytes_sec) },
-			{ "blkio.throttle.read_iops_device",
-			  offsetof(struct blkio_device, read_iops_sec) },
-			{ "blkio.throttle.write_iops_device",
-			  offsetof(struct blkio_device, write_iops_sec) },
-		};
+	plan_device_weight(b, vm_group, d, &dev->dev);
+	plan_device_throttles(b, vm_group, d, &dev->dev);
+}
 
-		for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
-			const struct psize *v = (const void *)((const char *)d + t[i].offset);
+/* Whether the policy names the device maj:min (as one of its resolved devices). */
+static bool device_named(const struct builder *b, unsigned maj, unsigned min)
+{
+	FOREACH_ARRAY (d, b->policy->blkiotune.devices, b->policy->blkiotune.n_devices) {
+		const struct plan_device *dev = device_of(b, d->path);
 
-			/* 0 removes a v1 throttle */
-			limit_or_max(r, v, "0");
-			if (v->set)
-				write_value(b, CGROUP_IO, vm_group, t[i].file, &v->origin,
-					    "io throttle", "%u:%u %s", maj, min, r);
-		}
+		if (dev && dev->result >= 0 && dev->dev.major == maj && dev->dev.minor == min)
+			return true;
+	}
+	return false;
+}
+
+/* The entries of devices the policy no longer names: back to the kernel's defaults. */
+static void plan_io_removed(struct builder *b, const char *vm_group)
+{
+	FOREACH_ARRAY (e, b->host->io_entries, b->host->n_io_entries) {
+		const char *none = strstr(e->file, "weight")  ? "default"
+				   : streq(e->file, "io.max") ? V2_NO_THROTTLE
+							      : "0";
+
+		if (!device_named(b, e->major, e->minor))
+			write_value(b, CGROUP_IO, vm_group, e->file, NULL, "io device removed",
+				    "%u:%u %s", e->major, e->minor, none);
+	}
+}
+
+/* The VM's own weight; none set is the kernel's default (where the host has the file). */
+static void plan_io_weight(struct builder *b, const char *vm_group)
+{
+	const struct pint *weight = &b->policy->blkiotune.weight;
+	bool v1 = b->host->version[CGROUP_IO] == 1;
+	int64_t w = weight->set ? weight->value : CG_DEFAULT_IO_WEIGHT;
+	const struct origin *o = weight->set ? &weight->origin : NULL;
+	struct action *a = NULL;
+
+	if (v1 && !b->host->bfq) {
+		if (weight->set)
+			warn(b, o,
+			     "blkiotune.weight: no blkio.bfq.weight on this kernel (BFQ is not "
+			     "built or loaded)");
 		return;
 	}
-	if (!d->read_bytes_sec.set && !d->write_bytes_sec.set && !d->read_iops_sec.set &&
-	    !d->write_iops_sec.set)
-		return;
-	limit_or_max(r, &d->read_bytes_sec, "max");
-	limit_or_max(w, &d->write_bytes_sec, "max");
-	limit_or_max(ri, &d->read_iops_sec, "max");
-	limit_or_max(wi, &d->write_iops_sec, "max");
-	write_value(b, CGROUP_IO, vm_group, "io.max", &d->origin, "io throttle",
-		    "%u:%u rbps=%s wbps=%s riops=%s wiops=%s", maj, min, r, w, ri, wi);
+	if (v1)
+		a = write_value(b, CGROUP_IO, vm_group, "blkio.bfq.weight", o, "io weight",
+				"%" PRId64, w);
+	else if (b->host->bfq)
+		a = write_value(b, CGROUP_IO, vm_group, "io.bfq.weight", o, "io weight",
+				"default %" PRId64, w);
+	else
+		a = write_value(
+			b, CGROUP_IO, vm_group, "io.weight", o, "io weight", "default %" PRId64,
+			weight->set ? CLAMP(w * 100 / 500, 1, 10000) : CG_DEFAULT_IO_WEIGHT);
+	if (a && !weight->set)
+		a->optional = true; /* a kernel without the file has nothing to undo */
 }
 
 static void plan_io(struct builder *b, const char *vm_group)
 {
 	const struct policy *p = b->policy;
-	const struct pint *weight = &p->blkiotune.weight;
 
 	if (b->host->version[CGROUP_IO] == 0) {
-		if (weight->set || p->blkiotune.n_devices > 0)
+		if (p->blkiotune.weight.set || p->blkiotune.n_devices > 0)
 			warn(b, NULL, "blkiotune: this host has no blkio/io controller");
 		return;
 	}
-	if (weight->set) {
-		if (b->host->version[CGROUP_IO] == 1 && b->host->bfq)
-			write_value(b, CGROUP_IO, vm_group, "blkio.bfq.weight", &weight->origin,
-				    "io weight", "%" PRId64, weight->value);
-		else if (b->host->version[CGROUP_IO] == 1)
-			warn(b, &weight->origin,
-			     "blkiotune.weight: no blkio.bfq.weight on this kernel (BFQ is not "
-			     "built "
-			     "or loaded)");
-		else if (b->host->bfq)
-			write_value(b, CGROUP_IO, vm_group, "io.bfq.weight", &weight->origin,
-				    "io weight", "default %" PRId64, weight->value);
-		else
-			write_value(b, CGROUP_IO, vm_group, "io.weight", &weight->origin,
-				    "io weight", "default %" PRId64,
-				    CLAMP(weight->value * 100 / 500, 1, 10000));
-	}
+	plan_io_weight(b, vm_group);
 	FOREACH_ARRAY (d, p->blkiotune.devices, p->blkiotune.n_devices)
 		plan_io_device(b, vm_group, d);
+	plan_io_removed(b, vm_group);
+}
+
+/*
+ * Whether the VM runs under the launch-only memory policy the policy asks for (it was started
+ * with kvmtunectl run): numa_maps says "interleave:0-1", or "prefer:N" for the first node.
+ */
+static bool launch_policy_in_force(struct builder *b, int mode)
+{
+	const struct pcpus *nodes = &b->policy->numatune.nodeset;
+	_cleanup_free_ char *list = NULL;
+	char want[128];
+
+	if (!b->host->memory_policy || !nodes->set)
+		return false;
+	if (mode == NUMA_MODE_PREFERRED)
+		(void)snprintf(want, sizeof(want), "prefer:%u", cpuset_next(&nodes->cpus, 0));
+	else if ((list = cpus_text(b, &nodes->cpus)))
+		(void)snprintf(want, sizeof(want), "interleave:%s", list);
+	else
+		return false;
+	return streq(b->host->memory_policy, want);
 }
 
 /* The NUMA nodes memory may come from, and whether the policy restricts them. */
@@ -517,7 +599,7 @@ static bool plan_mems(struct builder *b, struct cpuset *ret, const struct origin
 
 	*ret_origin = NULL;
 	if (any && (m == NUMA_MODE_PREFERRED || m == NUMA_MODE_INTERLEAVE)) {
-		if (!b->host->launching)
+		if (!b->host->launching && !launch_policy_in_force(b, m))
 			warn(b, &mode->origin,
 			     "numatune mode %s applies at launch only: start the VM with "
 			     "kvmtunectl run",

@@ -15,6 +15,7 @@
 #include "action.h"
 #include "blockdev.h"
 #include "cgroup-fs.h"
+#include "cgroup-read.h"
 #include "discover.h"
 #include "policy.h"
 #include "topology.h"
@@ -32,6 +33,7 @@ struct plan_host {
 	bool memsw;			     /* v1 memory.memsw.* (swap accounting) */
 	bool launching; /* kvmtunectl run: launch-only memory policies are the launcher's job */
 	bool bfq;	/* bfq weight files exist */
+	char *iocost; /* v2: the root's io.cost.qos ("8:0 enable=1 ..."), or NULL (host-facts.h) */
 	const struct topology *topo;
 	const char *parent; /* cgroup_parent */
 	const struct plan_device *devices;
@@ -39,6 +41,13 @@ struct plan_host {
 	/* Current limits of the VM's memory group (v1 hard limit and memsw), to order the
 	 * writes so none fails midway; unknown = CG_UNLIMITED. */
 	uint64_t memory_limit, memsw_limit;
+	/* The per-device I/O entries the VM's group holds now (weights, throttles): those a
+	 * policy no longer names are removed. */
+	const struct cg_io_entry *io_entries;
+	size_t n_io_entries;
+	/* The memory policy the VM runs under ("interleave:0-1", from numa_maps), or NULL: a
+	 * launch-only numatune the VM already has is in force, not a warning. */
+	const char *memory_policy;
 };
 
 /* Builds the plan for vm under effective. Returns 0 or -ENOMEM. */

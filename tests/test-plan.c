@@ -409,3 +409,145 @@ TEST(announced_groups)
 	policy_file_free(f);
 	topology_done(&topo);
 }
+
+/* What a plan writes to group/file for the key of value (its first word), or NULL. */
+static const char *planned(const struct plan *p, const char *group, const char *file,
+			   const char *value)
+{
+	size_t key = strcspn(value, " ");
+
+	FOREACH_ARRAY (a, p->actions, p->n)
+		if ((a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE) &&
+		    streq(a->group, group) && streq(a->file, file) &&
+		    (!strchr(value, ' ') || strncmp(a->value, value, key + 1) == 0))
+			return a->value;
+	return NULL;
+}
+
+/* A policy that names a device (for its read throttle only) and sets nothing else. */
+static void plan_without_keys(struct plan_host *host, const char *slice, struct plan *plan)
+{
+	static const char text[] = "blkiotune:\n"
+				   "  devices: [ { path: /dev/sda, read_bytes_sec: 1M } ]\n";
+	static struct topology topo = {};
+	struct policy_env env = { .topo = &topo };
+	struct diag_list diags = {};
+	struct policy_file *f = NULL;
+	static struct plan_device dev = { .path = "/dev/sda", .dev = { 8, 0, "bfq" } };
+	struct vm vm = test_vm();
+
+	if (cpuset_is_empty(&topo.cpus)) {
+		ASSERT_OK(cpuset_add_range(&topo.cpus, 0, 7));
+		ASSERT_OK(cpuset_add_range(&topo.nodes, 0, 1));
+	}
+	ASSERT_OK(policy_parse("p.yaml", text, strlen(text), &env, &f, &diags));
+	host->topo = &topo;
+	host->parent = "machine.slice";
+	host->devices = &dev;
+	host->n_devices = 1;
+	ASSERT_OK(plan_vm(&f->docs[0], &vm, host, plan));
+	if (slice)
+		ASSERT_OK(plan_unit(plan, &vm, host, slice));
+	policy_file_free(f);
+	diag_list_done(&diags);
+}
+
+#define VMG "machine.slice/kvmtune-web-01.scope"
+
+/*
+ * Removing a key undoes it, for every family on each layout: a policy without the key plans
+ * the kernel's default, and the entries of devices it no longer names (or of values it no
+ * longer sets for a device it still names) go back to none.
+ */
+TEST(removing_a_key_plans_the_default)
+{
+	/* The kernel holds a weight and a write throttle for sda, and a throttle for sdb. */
+	static const struct cg_io_entry v1_io[] = {
+		{ "blkio.bfq.weight_device", 8, 0 },
+		{ "blkio.throttle.write_bps_device", 8, 0 },
+		{ "blkio.throttle.read_iops_device", 8, 16 },
+	};
+	static const struct cg_io_entry v2_io[] = { { "io.bfq.weight", 8, 0 },
+						    { "io.max", 8, 16 } };
+	struct plan_host v1 = {
+		.version = { [CGROUP_CPU] = 1,
+			     [CGROUP_CPUACCT] = 1,
+			     [CGROUP_CPUSET] = 1,
+			     [CGROUP_MEMORY] = 1,
+			     [CGROUP_IO] = 1,
+			     [CGROUP_PIDS] = 1 },
+		.memsw = true,
+		.bfq = true,
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+		.io_entries = v1_io,
+		.n_io_entries = 3,
+	};
+	struct plan_host v2 = {
+		.version = { [CGROUP_CPU] = 2,
+			     [CGROUP_CPUACCT] = 2,
+			     [CGROUP_CPUSET] = 2,
+			     [CGROUP_MEMORY] = 2,
+			     [CGROUP_IO] = 2,
+			     [CGROUP_PIDS] = 2 },
+		.bfq = true,
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+		.io_entries = v2_io,
+		.n_io_entries = 2,
+	};
+	static const struct {
+		int layout; /* 1, 2, or 3 for v2 with systemd */
+		const char *group, *file, *value;
+	} want[] = {
+		{ 1, VMG, "cpu.shares", "1024" },
+		{ 1, VMG, "cpu.cfs_quota_us", "-1" },
+		{ 1, VMG "/vcpu0", "cpu.cfs_quota_us", "-1" },
+		{ 1, VMG "/vcpu0", "cpuset.cpus", "0-7" },
+		{ 1, VMG, "cpuset.mems", "0-1" },
+		{ 1, VMG, "memory.limit_in_bytes", "-1" },
+		{ 1, VMG, "memory.soft_limit_in_bytes", "-1" },
+		{ 1, VMG, "memory.memsw.limit_in_bytes", "-1" },
+		{ 1, VMG, "blkio.bfq.weight", "100" },
+		{ 1, VMG, "blkio.bfq.weight_device", "8:0 default" },
+		{ 1, VMG, "blkio.throttle.write_bps_device", "8:0 0" },
+		{ 1, VMG, "blkio.throttle.read_iops_device", "8:16 0" },
+		{ 2, VMG, "cpu.weight", "100" },
+		{ 2, VMG, "cpu.max", "max 100000" },
+		{ 2, VMG "/vcpu1", "cpu.max", "max 100000" },
+		{ 2, VMG, "memory.max", "max" },
+		{ 2, VMG, "memory.low", "0" },
+		{ 2, VMG, "memory.min", "0" },
+		{ 2, VMG, "memory.swap.max", "max" },
+		{ 2, VMG, "io.bfq.weight", "default 100" },
+		{ 2, VMG, "io.max", "8:16 rbps=max wbps=max riops=max wiops=max" },
+		{ 3, VMG, "cpu.weight", "100" },
+		{ 3, VMG, "memory.max", "max" },
+		{ 3, VMG, "io.bfq.weight", "default 100" },
+		{ 3, VMG, "io.max", "8:16 rbps=max wbps=max riops=max wiops=max" },
+	};
+	struct plan plans[3] = {};
+
+	plan_without_keys(&v1, NULL, &plans[0]);
+	plan_without_keys(&v2, NULL, &plans[1]);
+	plan_without_keys(&v2, "machine.slice", &plans[2]);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const char *v = planned(&plans[want[i].layout - 1], want[i].group, want[i].file,
+					want[i].value);
+
+		printf("  %s %s/%s = %s\n",
+		       want[i].layout == 3   ? "v2+systemd"
+		       : want[i].layout == 2 ? "v2"
+					     : "v1",
+		       want[i].group, want[i].file, v ?: "(not planned)");
+		ASSERT_STREQ(v, want[i].value);
+	}
+	/* The device still named: its weight, no longer set, goes back to none on v2 too; under
+	 * systemd, which cannot remove one, to the default weight. Nothing is left unexpressed. */
+	ASSERT_STREQ(planned(&plans[1], VMG, "io.bfq.weight", "8:0 default"), "8:0 default");
+	ASSERT_STREQ(planned(&plans[2], VMG, "io.bfq.weight", "8:0 100"), "8:0 100");
+	FOREACH_ARRAY (a, plans[2].actions, plans[2].n)
+		ASSERT_TRUE(a->kind != ACTION_WARN || !strstr(a->warning, "no systemd property"));
+	for (size_t i = 0; i < ARRAY_SIZE(plans); i++)
+		plan_done(&plans[i]);
+}

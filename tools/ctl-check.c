@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "enforce.h"
 #include "policy-dump.h"
 #include "settings.h"
 
@@ -73,6 +74,34 @@ static int parse_args(struct ctl *c, int argc, char **argv)
 	return -1;
 }
 
+/*
+ * What the daemon would refuse on this host (not for another: --sys-root names one): the rules
+ * that depend on its cgroup layout.
+ */
+static int check_for_this_host(const struct ctl *c, const struct policy_set *set,
+			       struct diag_list *diags)
+{
+	_cleanup_(cgroup_fs_done) struct cgroup_fs fs = { .unified_fd = -EBADF };
+	struct plan_host host = {};
+	int r = 0;
+
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
+		fs.v1_fd[i] = -EBADF;
+	if (c->sys_root || cgroup_fs_open("/sys/fs/cgroup", &fs) < 0)
+		return 0;
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++) {
+		int fd, version;
+
+		if (cgroup_fs_controller(&fs, i, &fd, &version) >= 0)
+			host.version[i] = version;
+	}
+	for (size_t i = 0; r >= 0 && i < set->n_files; i++)
+		FOREACH_ARRAY (doc, set->files[i]->docs, set->files[i]->n_docs)
+			if (r >= 0)
+				r = enforce_check_host(&host, doc, diags);
+	return r;
+}
+
 int verb_check(struct ctl *c, int argc, char **argv)
 {
 	_cleanup_(diag_list_done) struct diag_list diags = {};
@@ -122,6 +151,8 @@ int verb_check(struct ctl *c, int argc, char **argv)
 			return log_oom();
 		have_settings = r == 0 && settings.path;
 	}
+	if (check_for_this_host(c, &set, &diags) < 0)
+		return log_oom();
 	diag_list_print(&diags, stderr);
 	if (diags.n_errors > 0) {
 		fprintf(stderr,

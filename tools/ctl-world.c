@@ -30,7 +30,8 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0)
 		return log_oom();
 	r = settings_load(settings_path, true, &w->settings, &w->diags);
-	if (r == -ENOMEM || policy_set_load_config(&w->policies, c->config_dir, &env, &w->diags) < 0)
+	if (r == -ENOMEM ||
+	    policy_set_load_config(&w->policies, c->config_dir, &env, &w->diags) < 0)
 		return log_oom();
 	if (w->diags.n_errors > 0) {
 		diag_list_print(&w->diags, stderr);
@@ -95,6 +96,7 @@ void ctl_world_done(struct ctl_world *w)
 	safe_close(w->proc_fd);
 	safe_close(w->sys_fd);
 	free(w->parent);
+	host_facts_done(&w->host);
 	cgroup_fs_done(&w->cgroups);
 	if (w->bus)
 		unit_bus_free(w->bus);
