@@ -25,10 +25,12 @@ _kvmtunectl_takes_arg() { # USAGE-TEXT OPTION: the usage writes OPTION ARG
 }
 
 # The positional words of a verb's usage, one a line (VM..., FILE|DIR..., NAME, --, ...):
-# options and their arguments left out, every usage line in turn.
+# options and their arguments left out, every usage line in turn (the lines that start with
+# "Usage:" or continue it; the description and option list below them are not usage).
 _kvmtunectl_positionals() { # VERB USAGE-TEXT
+	sed -nE '/^(Usage:| +kvmtunectl )/p' <<<"$2" |
 	sed -E "s/^Usage://; s/^ *kvmtunectl $1//; s/\[-[^]]*\]//g;
-		s/(^| )--?[a-zA-Z][-a-zA-Z0-9]*( [^ []+)?//g; s/[][]/ /g" <<<"$2" |
+		s/(^| )--?[a-zA-Z][-a-zA-Z0-9]*( [^ []+)?//g; s/[][]/ /g" |
 		tr -s ' ' '\n' | grep -v -e '^$' -e '='
 }
 

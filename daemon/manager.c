@@ -45,12 +45,14 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 	if (o == APPLY_DONE) {
 		bool value = a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE ||
 			     a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER;
+		bool move = a->kind == ACTION_ATTACH_THREAD || a->kind == ACTION_ATTACH_PROCESS;
 
 		p->m->changes++;
-		priority = !value && a->kind != ACTION_SCOPE && a->kind != ACTION_MACHINE
-				   ? LOG_DEBUG
-			   : p->drift && value ? LOG_NOTICE
-					       : LOG_INFO;
+		/* Someone else's change undone is news; a thread moved in at its birth is not. */
+		priority = p->drift && (value || move) ? LOG_NOTICE
+			   : value || a->kind == ACTION_SCOPE || a->kind == ACTION_MACHINE
+				   ? LOG_INFO
+				   : LOG_DEBUG;
 	} else if (o == APPLY_FAILED) {
 		p->m->failures++;
 		priority = LOG_ERR;

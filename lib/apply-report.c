@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "apply-report.h"
+#include "cgroup-value.h"
 #include "macro.h"
 
 static char *done(const struct action *a, const char *old, bool drift)
@@ -20,11 +21,19 @@ static char *done(const struct action *a, const char *old, bool drift)
 		}
 		/* fall through */
 	case ACTION_WRITE:
-		r = asprintf(&s, "%s %s/%s: %s -> %s", verb, a->group, what, old ?: "?", a->value);
+		r = asprintf(&s, "%s %s/%s: %s -> %s", verb, a->group, what,
+			     old ? cgroup_value_show(a->file, old) : "?",
+			     cgroup_value_show(a->file, a->value));
 		break;
 	case ACTION_AFFINITY:
 	case ACTION_SCHEDULER:
 		r = asprintf(&s, "%s %s of tid %d (was %s)", verb, a->what, (int)a->tid,
+			     old ?: "?");
+		break;
+	case ACTION_ATTACH_THREAD:
+	case ACTION_ATTACH_PROCESS:
+		r = asprintf(&s, "%s %s %d into %s (was in %s)", drift ? "moved back" : "moved",
+			     a->kind == ACTION_ATTACH_THREAD ? "tid" : "pid", (int)a->tid, a->group,
 			     old ?: "?");
 		break;
 	case ACTION_SCOPE:
@@ -49,7 +58,16 @@ char *apply_describe(const struct action *a, enum apply_outcome o, const char *o
 
 	switch (o) {
 	case APPLY_DONE:
-		return done(a, old, drift);
+		s = done(a, old, drift);
+		if (s && detail) { /* how: "by joining its cpuset group" */
+			char *t = s;
+
+			r = asprintf(&s, "%s (%s)", t, detail);
+			free(t);
+			if (r < 0)
+				return NULL;
+		}
+		return s;
 	case APPLY_FAILED:
 		r = asprintf(&s, "could not enforce %s (%s%s%s): %s%s%s", a->what, a->group ?: "",
 			     a->file ? "/" : "", a->file ?: "", strerror(-error),

@@ -14,9 +14,12 @@ struct apply_run {
 	const struct plan *plan;
 	struct apply_stats *stats;
 	bool scope_started; /* this run made the VM's scope, with every unit property */
-	/* Dry run: threads that would join a cpuset group, whose affinity the kernel then sets
-	 * to that group's CPUs by itself. */
-	pid_t *cpuset_joins;
+	/* Threads that join (dry run: would join) a cpuset group in this run, whose affinity the
+	 * kernel then sets to that group's CPUs by itself; with their CPUs before. */
+	struct cpuset_join {
+		pid_t tid;
+		char *cpus_before; /* NULL: unknown */
+	} * cpuset_joins;
 	size_t n_cpuset_joins, allocated;
 	/* The tasks this run acts on, each bound at its first action (result < 0: not the task
 	 * the plan saw, so none of its actions is carried out). */
@@ -31,7 +34,7 @@ struct apply_run {
 struct apply_step {
 	int fd, version; /* the action's hierarchy and cgroup version, when it has one */
 	char *old;	 /* what was there before (the kernel's value, a thread's CPUs, ...) */
-	char *detail;	 /* why it failed, in the refusing service's words */
+	char *detail;	 /* why it failed, in the refusing service's words; or how it was done */
 	int error;	 /* -errno of a failure */
 };
 

@@ -69,18 +69,51 @@ enum apply_outcome apply_after_call(const struct apply_run *run, const struct ta
 	return o == APPLY_DONE && task_ref_check(ref, run->ctx->proc_fd) == -ESRCH ? APPLY_GONE : o;
 }
 
-static bool would_join_cpuset(const struct apply_run *run, pid_t tid)
+static const struct cpuset_join *cpuset_joined(const struct apply_run *run, pid_t tid)
 {
-	for (size_t i = 0; i < run->n_cpuset_joins; i++)
-		if (run->cpuset_joins[i] == tid)
-			return true;
-	return false;
+	FOREACH_ARRAY (j, run->cpuset_joins, run->n_cpuset_joins)
+		if (j->tid == tid)
+			return j;
+	return NULL;
+}
+
+/* A thread's CPUs as a canonical list; NULL when unknown. */
+static char *affinity_text(pid_t tid, struct cpuset *ret)
+{
+	cpu_set_t cur;
+	struct cpuset have = {};
+	char *s;
+
+	if (sched_getaffinity(tid, sizeof(cur), &cur) < 0)
+		return NULL;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &cur) && cpuset_add(&have, (unsigned)i) < 0) {
+			cpuset_done(&have);
+			return NULL;
+		}
+	s = cpuset_format(&have);
+	if (ret)
+		*ret = have;
+	else
+		cpuset_done(&have);
+	return s;
+}
+
+/* A thread about to join a cpuset group: the kernel will set its CPUs, remember them first. */
+static void note_cpuset_join(struct apply_run *run, pid_t tid)
+{
+	if (GROW_ARRAY(run->cpuset_joins, run->allocated, run->n_cpuset_joins + 1) >= 0)
+		run->cpuset_joins[run->n_cpuset_joins++] =
+			(struct cpuset_join){ .tid = tid, .cpus_before = affinity_text(tid, NULL) };
 }
 
 static void report(struct apply_run *run, const struct action *a, enum apply_outcome o,
 		   const struct apply_step *s)
 {
-	const char *detail = o == APPLY_FAILED ? apply_explain(a, s->error) ?: s->detail : NULL;
+	const char *detail = s->detail;
+
+	if (o == APPLY_FAILED && apply_explain(a, s->error))
+		detail = apply_explain(a, s->error);
 
 	run->stats->n[o]++;
 	if (run->ctx->report && (o != APPLY_UNCHANGED || run->ctx->report_unchanged))
@@ -156,14 +189,19 @@ static enum apply_outcome do_write(struct apply_run *run, const struct action *a
 
 /* Is the thread's group for this hierarchy `group` (or below it, with subtree)? */
 static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t tid, int version,
-		     bool subtree)
+		     bool subtree, char **ret_where)
 {
 	_cleanup_free_ char *cur = NULL;
 	int r = proc_read_cgroup(ctx->proc_fd, a->pid, tid,
 				 version == 1 ? cgroup_controller_v1_name(a->controller) : NULL,
 				 &cur);
 
-	return r < 0 ? r : cgroup_path_is_in(cur, a->group, subtree);
+	if (r < 0)
+		return r;
+	r = cgroup_path_is_in(cur, a->group, subtree);
+	if (ret_where && !*ret_where)
+		*ret_where = TAKE_PTR(cur); /* where it was, for the report */
+	return r;
 }
 
 static enum apply_outcome do_attach(struct apply_run *run, const struct action *a,
@@ -183,7 +221,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 		r = proc_list_tids(run->ctx->proc_fd, a->pid, &tids, &n);
 		for (size_t i = 0; r >= 0 && i < n; i++) {
 			/* v2: threads in the VM's thread groups are inside it already */
-			int in = thread_in(run->ctx, a, tids[i], version, version == 2);
+			int in = thread_in(run->ctx, a, tids[i], version, version == 2, NULL);
 
 			if (in == 0 || (in < 0 && !apply_is_gone(in)))
 				r = -1;
@@ -191,7 +229,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 		if (r >= 0)
 			return APPLY_UNCHANGED;
 	} else {
-		r = thread_in(run->ctx, a, a->tid, version, false);
+		r = thread_in(run->ctx, a, a->tid, version, false, &s->old);
 		if (r > 0)
 			return APPLY_UNCHANGED;
 		if (r < 0 && apply_is_gone(r))
@@ -200,15 +238,11 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 	o = apply_verify_target(run, a, &ref, &s->error);
 	if (o != APPLY_DONE)
 		return o;
-	if (run->ctx->dry_run) {
-		bool cpuset = a->controller == CGROUP_CPUSET ||
-			      (version == 2 && run->ctx->fs->v2[CGROUP_CPUSET]);
-
-		if (!process && cpuset &&
-		    GROW_ARRAY(run->cpuset_joins, run->allocated, run->n_cpuset_joins + 1) >= 0)
-			run->cpuset_joins[run->n_cpuset_joins++] = a->tid;
+	if (!process &&
+	    (a->controller == CGROUP_CPUSET || (version == 2 && run->ctx->fs->v2[CGROUP_CPUSET])))
+		note_cpuset_join(run, a->tid);
+	if (run->ctx->dry_run)
 		return APPLY_WOULD;
-	}
 	(void)snprintf(id, sizeof(id), "%d", (int)(process ? a->pid : a->tid));
 	r = cgroup_write(s->fd, a->group,
 			 process	? "cgroup.procs"
@@ -227,26 +261,36 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 static enum apply_outcome do_affinity(struct apply_run *run, const struct action *a,
 				      struct apply_step *s)
 {
+	static const char by_join[] = "by joining its cpuset group";
+	const struct cpuset_join *join = cpuset_joined(run, a->tid);
 	const struct task_ref *ref;
-	cpu_set_t cur, want;
+	cpu_set_t want;
 	struct cpuset have = {};
 	enum apply_outcome o = apply_verify_target(run, a, &ref, &s->error);
+	bool equal;
 
 	if (o != APPLY_DONE)
 		return o;
-	if (sched_getaffinity(a->tid, sizeof(cur), &cur) < 0)
-		return errno == ESRCH ? APPLY_GONE : (s->error = -errno, APPLY_FAILED);
-	for (int i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &cur) && cpuset_add(&have, (unsigned)i) < 0)
-			return (s->error = -ENOMEM, APPLY_FAILED);
-	s->old = cpuset_format(&have);
-	if (cpuset_equal(&have, &a->cpus)) {
-		cpuset_done(&have);
-		return APPLY_UNCHANGED;
-	}
+	s->old = affinity_text(a->tid, &have);
+	if (!s->old)
+		return errno == ESRCH ? APPLY_GONE : (s->error = -(errno ?: ENOMEM), APPLY_FAILED);
+	equal = cpuset_equal(&have, &a->cpus);
 	cpuset_done(&have);
-	if (run->ctx->dry_run)
-		return would_join_cpuset(run, a->tid) ? APPLY_UNCHANGED : APPLY_WOULD;
+	/* The join set the CPUs (or, in a dry run, will): a change this run makes all the same. */
+	if (equal && join && !run->ctx->dry_run && join->cpus_before &&
+	    !streq(join->cpus_before, s->old)) {
+		free(s->old);
+		s->old = strdup(join->cpus_before);
+		s->detail = strdup(by_join);
+		return APPLY_DONE;
+	}
+	if (equal)
+		return APPLY_UNCHANGED;
+	if (run->ctx->dry_run) {
+		if (join)
+			s->detail = strdup(by_join);
+		return APPLY_WOULD;
+	}
 	CPU_ZERO(&want);
 	CPUSET_FOREACH (i, &a->cpus)
 		if (i < CPU_SETSIZE)
@@ -274,8 +318,7 @@ static enum apply_outcome do_scheduler(struct apply_run *run, const struct actio
 	if (policy < 0 || sched_getparam(a->tid, &cur) < 0)
 		return errno == ESRCH ? APPLY_GONE : (s->error = -errno, APPLY_FAILED);
 	policy &= ~SCHED_RESET_ON_FORK;
-	if (asprintf(&s->old, "policy %d priority %d", policy, cur.sched_priority) < 0)
-		s->old = NULL;
+	s->old = apply_sched_text(policy, cur.sched_priority);
 	if (policy == a->sched_policy && cur.sched_priority == a->sched_priority)
 		return APPLY_UNCHANGED;
 	if (run->ctx->dry_run)
@@ -423,11 +466,29 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 		if (n_retry == 0)
 			break;
 	}
+	FOREACH_ARRAY (j, run.cpuset_joins, run.n_cpuset_joins)
+		free(j->cpus_before);
 	free(run.cpuset_joins);
 	FOREACH_ARRAY (t, run.targets, run.n_targets)
 		task_ref_done(&t->ref);
 	free(run.targets);
 	return 0;
+}
+
+char *apply_sched_text(int policy, int priority)
+{
+	static const char *const names[] = {
+		[SCHED_OTHER] = "other", [SCHED_FIFO] = "fifo", [SCHED_RR] = "rr",
+		[SCHED_BATCH] = "batch", [SCHED_IDLE] = "idle",
+	};
+	const char *name = policy >= 0 && (size_t)policy < ARRAY_SIZE(names) && names[policy]
+				   ? names[policy]
+				   : "?";
+	char *s;
+
+	if (policy == SCHED_FIFO || policy == SCHED_RR)
+		return asprintf(&s, "%s %d", name, priority) < 0 ? NULL : s;
+	return strdup(name);
 }
 
 const char *apply_explain(const struct action *a, int error)

@@ -37,5 +37,8 @@ struct apply_ctx {
 /* Returns 0 (see stats for what happened) or -ENOMEM. */
 int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_stats *stats);
 
+/* A scheduler as people write it in policies: "fifo 10", "other". Caller frees. */
+char *apply_sched_text(int policy, int priority);
+
 /* A sentence on why an action failed, for the kernel errors people meet (RT budget, ...). */
 const char *apply_explain(const struct action *a, int error);

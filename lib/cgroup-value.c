@@ -106,6 +106,28 @@ bool cgroup_value_matches(const char *file, const char *current, const char *des
 	return streq(current, desired);
 }
 
+const char *cgroup_value_show(const char *file, const char *value)
+{
+	static const char *const limits[] = {
+		"memory.limit_in_bytes",
+		"memory.soft_limit_in_bytes",
+		"memory.memsw.limit_in_bytes",
+		"memory.max",
+		"memory.high",
+		"memory.swap.max",
+		"cpu.cfs_quota_us",
+		"pids.max",
+	};
+	uint64_t v;
+
+	if (!value)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
+		if (streq(file, limits[i]) && cg_parse_limit(value, &v) >= 0 && v == CG_UNLIMITED)
+			return "unlimited";
+	return value;
+}
+
 /* ---- a new group's values ---- */
 
 const char *cgroup_value_default(const char *file, int version)

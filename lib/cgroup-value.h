@@ -9,6 +9,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cgroup-fs.h"
 
@@ -23,6 +24,13 @@
  * multi-entry files (no entry); NULL when that depends on more than the file.
  */
 const char *cgroup_value_default(const char *file, int version);
+
+/*
+ * value of file as people read it, the same for what a plan wants and what the kernel holds:
+ * a limit that is none ("-1", "max", v1's page-rounded LONG_MAX) is "unlimited"; the rest as
+ * it is. Points at value or at a static string.
+ */
+const char *cgroup_value_show(const char *file, const char *value);
 
 /* Whether current (the file's content) already holds desired for that cgroup file. */
 bool cgroup_value_matches(const char *file, const char *current, const char *desired);

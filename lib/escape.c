@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,25 @@ static size_t utf8_length(const unsigned char *s)
 	return n;
 }
 
-/* A character printed as itself: no control (C0, DEL, or C1 = U+0080..U+009F), no '\\'. */
+/*
+ * systemd's escape in unit names ("kvmtune-web\x2d01.scope") is printed as itself, as systemd
+ * prints it: such names are in every cgroup path of the systemd backend.
+ */
+static bool is_unit_escape(const unsigned char *s)
+{
+	return s[0] == '\\' && s[1] == 'x' && isxdigit(s[2]) && isxdigit(s[3]);
+}
+
+/*
+ * A character printed as itself: no control (C0, DEL, or C1 = U+0080..U+009F), no '\\' but the
+ * one of a unit-name escape (then all four characters).
+ */
 static size_t plain_length(const unsigned char *s)
 {
 	size_t n = utf8_length(s);
 
+	if (is_unit_escape(s))
+		return 4;
 	if (n == 0 || s[0] < 0x20 || s[0] == 0x7f || s[0] == '\\' ||
 	    (n == 2 && s[0] == 0xc2 && s[1] < 0xa0))
 		return 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuset.h"
 #include "fileio.h"
 #include "macro.h"
 #include "numa-maps.h"
@@ -115,4 +116,20 @@ int numa_maps_read_policy(int proc_fd, int pid, char **ret)
 	if (r < 0)
 		return r;
 	return numa_maps_parse_policy(buf, ret);
+}
+
+bool numa_maps_policy_is(const char *memory_policy, bool prefer, const struct cpuset *nodes)
+{
+	_cleanup_free_ char *list = NULL;
+	char want[128];
+
+	if (!memory_policy)
+		return false;
+	if (prefer)
+		(void)snprintf(want, sizeof(want), "prefer:%u", cpuset_next(nodes, 0));
+	else if ((list = cpuset_format(nodes)))
+		(void)snprintf(want, sizeof(want), "interleave:%s", list);
+	else
+		return false;
+	return streq(memory_policy, want);
 }

@@ -3,6 +3,7 @@
 
 /* Where a process's memory sits, per NUMA node: /proc/PID/numa_maps, like numastat -p. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,3 +30,10 @@ int numa_maps_parse_policy(const char *buf, char **ret);
 
 /* Reads /proc/PID/numa_maps below proc_fd and parses its policy. */
 int numa_maps_read_policy(int proc_fd, int pid, char **ret);
+
+/*
+ * Whether a process's memory policy (numa_maps_parse_policy) is the one a launch-only numatune
+ * asks for: "interleave:<nodes>", or with prefer "prefer:<first node>".
+ */
+struct cpuset;
+bool numa_maps_policy_is(const char *memory_policy, bool prefer, const struct cpuset *nodes);

@@ -15,6 +15,7 @@
 #include "cgroup-read.h"
 #include "cgroup-value.h"
 #include "macro.h"
+#include "numa-maps.h"
 #include "plan.h"
 #include "qemu-cmdline.h"
 #include "size.h"
@@ -568,27 +569,6 @@ static void plan_io(struct builder *b, const char *vm_group)
 	plan_io_removed(b, vm_group);
 }
 
-/*
- * Whether the VM runs under the launch-only memory policy the policy asks for (it was started
- * with kvmtunectl run): numa_maps says "interleave:0-1", or "prefer:N" for the first node.
- */
-static bool launch_policy_in_force(struct builder *b, int mode)
-{
-	const struct pcpus *nodes = &b->policy->numatune.nodeset;
-	_cleanup_free_ char *list = NULL;
-	char want[128];
-
-	if (!b->host->memory_policy || !nodes->set)
-		return false;
-	if (mode == NUMA_MODE_PREFERRED)
-		(void)snprintf(want, sizeof(want), "prefer:%u", cpuset_next(&nodes->cpus, 0));
-	else if ((list = cpus_text(b, &nodes->cpus)))
-		(void)snprintf(want, sizeof(want), "interleave:%s", list);
-	else
-		return false;
-	return streq(b->host->memory_policy, want);
-}
-
 /* The NUMA nodes memory may come from, and whether the policy restricts them. */
 static bool plan_mems(struct builder *b, struct cpuset *ret, const struct origin **ret_origin)
 {
@@ -599,7 +579,13 @@ static bool plan_mems(struct builder *b, struct cpuset *ret, const struct origin
 
 	*ret_origin = NULL;
 	if (any && (m == NUMA_MODE_PREFERRED || m == NUMA_MODE_INTERLEAVE)) {
-		if (!b->host->launching && !launch_policy_in_force(b, m))
+		/* started with kvmtunectl run: numa_maps shows it in force */
+		bool in_force =
+			p->numatune.nodeset.set &&
+			numa_maps_policy_is(b->host->memory_policy, m == NUMA_MODE_PREFERRED,
+					    &p->numatune.nodeset.cpus);
+
+		if (!b->host->launching && !in_force)
 			warn(b, &mode->origin,
 			     "numatune mode %s applies at launch only: start the VM with "
 			     "kvmtunectl run",

@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import subprocess
+import time
 
 BACKEND = os.environ.get("KVMTUNE_TEST_BACKEND", "cgroupfs")
 # In every VM name a test starts, and in its policies' match globs: a test's policy must never
@@ -94,3 +95,51 @@ def summary():
     print()
     print("%d check(s) failed" % len(failures) if failures else "all checks passed")
     return 1 if failures else 0
+
+
+# ---- processes and threads (the live tests that start QEMU) ----
+
+def threads(pid):
+    """{tid: comm} of a process's threads now."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            out[int(tid)] = open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip()
+        except OSError:
+            pass
+    return out
+
+
+def wait_named(pid, vcpus, iothreads=0, timeout=20):
+    """Until QEMU (-name debug-threads=on) has named its vCPU and iothread threads."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = threads(pid).values()
+        if sum(n.startswith("CPU ") for n in names) >= vcpus and \
+                sum(n.startswith("IO ") for n in names) >= iothreads:
+            time.sleep(0.3)
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def vcpu_tid(pid, index):
+    """The tid of vCPU index ("CPU 0/TCG", "CPU 0/KVM")."""
+    return [t for t, n in threads(pid).items() if n.startswith("CPU %d/" % index)][0]
+
+
+def allowed(pid, tid):
+    """A thread's Cpus_allowed_list."""
+    for line in open("/proc/%d/task/%d/status" % (pid, tid)):
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split()[1]
+    return None
+
+
+def scope_of(name):
+    """The VM group name kvmtune gives the VM name (systemd's escaping of '-')."""
+    return "kvmtune-%s.scope" % name.replace("-", "\\x2d")

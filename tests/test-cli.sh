@@ -43,8 +43,13 @@ chmod 0644 "$tmp/etc/policy.d/10-good.yaml"
 kt -C "$tmp/etc" check
 expect "a valid policy directory" 0 "configuration OK"
 
+mkdir "$tmp/empty"
+kt -C "$tmp/empty" check
+expect "a configuration directory without policy.d is an empty configuration" 0 \
+	"does not exist: no policies"
 kt -C "$tmp/nonexistent" check
-expect "no policy directory at all is an empty configuration" 0 "does not exist: no policies"
+expect "a configuration directory that does not exist is an error" 2 \
+	"configuration directory $tmp/nonexistent: No such file or directory"
 
 cp "$tmp/etc/policy.d/10-good.yaml" "$tmp/gw.yaml"
 chmod 0664 "$tmp/gw.yaml"
@@ -113,7 +118,7 @@ expect "check -v prints the normalized policy" 0 "  shares: 2048"
 kt frobnicate
 expect "an unknown command is a usage error" 2 "unknown command 'frobnicate'"
 kt check --bogus
-expect "an unknown option is a usage error" 2 "unrecognized option"
+expect "an unknown option is a usage error" 2 "kvmtunectl check: unknown option '--bogus'. Try"
 kt show
 expect "show without a VM or --match is a usage error" 2 "show needs a VM"
 kt show --match colour=blue

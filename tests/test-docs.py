@@ -94,8 +94,11 @@ for v in verbs:
                  err or out):
         continue
     usage = out.replace("kvmtunectl %s" % v, "")
+    # A verb's own options are described under COMMANDS; the global ones it mentions (and
+    # -h/--help, which every verb takes) under OPTIONS.
     for o in sorted(set(re.findall(r"(?<![\w-])(--?[a-zA-Z][a-zA-Z0-9-]*)", usage))):
-        check("kvmtunectl(8) describes %s %s" % (v, o), "*%s*" % o in commands,
+        where = ctl_page if o in global_opts else commands
+        check("kvmtunectl(8) describes %s %s" % (v, o), "*%s*" % o in where,
               "'kvmtunectl %s --help' shows %s" % (v, o))
 
 rc, out, _ = run(daemon, "--help")

@@ -27,6 +27,9 @@ TEST(controls_and_backslash_are_escaped)
 	check("line\nforged line", "line\\x0aforged line");
 	check("\r\t\x7f", "\\x0d\\x09\\x7f");
 	check("back\\slash", "back\\\\slash");
+	/* systemd's escapes in unit names print as systemd prints them */
+	check("kvmtune-web\\x2d01.scope", "kvmtune-web\\x2d01.scope");
+	check("\\x2", "\\\\x2");
 	/* C1 controls written in UTF-8: U+009B is CSI on many terminals. */
 	check("x\xc2\x9b"
 	      "31m",

@@ -22,6 +22,7 @@ struct reporter {
 	bool dry_run;
 	const char *vm;
 	unsigned failed;
+	bool quiet;
 };
 
 /* "/sys/fs/cgroup/cpu/machine.slice/kvmtune-web.scope/vcpu0/cpu.cfs_quota_us" */
@@ -62,6 +63,7 @@ static void report_problem(struct reporter *r, const struct action *a, enum appl
 	_cleanup_free_ char *text = apply_describe(a, o, old, error, detail, false);
 
 	r->failed += o == APPLY_FAILED;
+	fflush(stdout); /* in order with the lines before it, when both go to one file */
 	fprintf(stderr, "kvmtunectl: %s: %s%s", shown(r->vm), o == APPLY_WARNING ? "warning: " : "",
 		shown(text ?: "out of memory"));
 	if (a->origin)
@@ -81,18 +83,21 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		report_problem(r, a, o, old, error, detail);
 		return;
 	}
+	if (r->quiet)
+		return;
 	fprintf(f, "  %s%s ", o == APPLY_WOULD ? "would " : "", action_kind_to_string(a->kind));
 	switch (a->kind) {
 	case ACTION_WRITE:
 	case ACTION_UNIT_WRITE:
 		print_path(r->fs, a, f);
-		fprintf(f, " = %s", a->value);
+		fprintf(f, " = %s", cgroup_value_show(a->file, a->value));
 		for (size_t i = 0; i < a->n_props; i++)
 			print_property(&a->props[i], i == 0 ? " (" : ", ", f);
 		if (a->n_props)
 			fputc(')', f);
 		if (old)
-			fprintf(f, " (was %s)", *old ? shown(old) : "empty");
+			fprintf(f, " (was %s)",
+				*old ? shown(cgroup_value_show(a->file, old)) : "empty");
 		break;
 	case ACTION_SCOPE:
 		fprintf(f, "pid %d -> ", (int)a->pid);
@@ -113,18 +118,24 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		fprintf(f, "%s %d -> ", a->kind == ACTION_ATTACH_PROCESS ? "pid" : "tid",
 			(int)(a->kind == ACTION_ATTACH_PROCESS ? a->pid : a->tid));
 		print_path(r->fs, a, f);
+		if (old)
+			fprintf(f, " (was in %s)", shown(old));
 		break;
 	case ACTION_AFFINITY: {
 		_cleanup_free_ char *cpus = cpuset_format(&a->cpus);
 
-		fprintf(f, "tid %d (%s) -> CPUs %s (was %s)", (int)a->tid, shown(a->what),
-			cpus ?: "?", old ?: "?");
+		fprintf(f, "tid %d (%s) -> CPUs %s (was %s)%s%s%s", (int)a->tid, shown(a->what),
+			cpus ?: "?", old ?: "?", detail ? " (" : "", detail ?: "",
+			detail ? ")" : "");
 		break;
 	}
-	case ACTION_SCHEDULER:
-		fprintf(f, "tid %d (%s) -> policy %d priority %d (was %s)", (int)a->tid,
-			shown(a->what), a->sched_policy, a->sched_priority, old ?: "?");
+	case ACTION_SCHEDULER: {
+		_cleanup_free_ char *want = apply_sched_text(a->sched_policy, a->sched_priority);
+
+		fprintf(f, "tid %d (%s) -> %s (was %s)", (int)a->tid, shown(a->what), want ?: "?",
+			old ?: "?");
 		break;
+	}
 	case ACTION_MIGRATE_PAGES: {
 		_cleanup_free_ char *nodes = cpuset_format(&a->nodes);
 
@@ -141,29 +152,47 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 
 /* ---- per VM ---- */
 
-static void print_result(const struct vm *vm, const struct enforce_result *res, bool dry_run)
+/* The VM's summary: under its heading, or (quiet) on the heading's line. */
+static void print_result(const struct vm *vm, const struct enforce_result *res, bool dry_run,
+			 bool quiet)
 {
-	if (res->no_policy) {
-		printf("%s (pid %d): no policy fits; left as it is\n", shown(vm->name),
-		       (int)vm->pid);
-		return;
-	}
-	if (res->group_taken_by)
-		printf("  not enforced: its name is another VM's (above)\n");
-	else if (res->ended)
-		printf("  %s ended meanwhile; its groups are removed\n", shown(vm->name));
+	if (quiet)
+		printf("%s (pid %d): ", shown(vm->name), (int)vm->pid);
 	else
-		printf("  %u %s, %u already so%s%s\n",
+		printf("  ");
+	if (res->no_policy)
+		printf("no policy fits; left as it is\n");
+	else if (res->group_taken_by)
+		printf("not enforced: its name is another VM's (above)\n");
+	else if (res->ended)
+		printf("it ended meanwhile; its groups are removed\n");
+	else
+		printf("%u %s, %u already so%s%s\n",
 		       res->stats.n[dry_run ? APPLY_WOULD : APPLY_DONE],
 		       dry_run ? "would change" : "changed", res->stats.n[APPLY_UNCHANGED],
 		       res->stats.n[APPLY_FAILED] ? ", failures above" : "",
 		       res->stats.n[APPLY_WARNING] ? ", warnings above" : "");
 }
 
+static const char apply_help[] =
+	"Usage: kvmtunectl apply [--dry-run] [--quiet] [VM...]\n"
+	"\n"
+	"Enforces the policies now on each VM (a name, pid or uuid; all when none, and then the\n"
+	"groups of VMs that ended are removed), with kvmtuned's engine: every write, move,\n"
+	"affinity and scheduler change is printed with the policy file:line asking for it;\n"
+	"values already right are read back and left alone. Problems go to stderr; exit 1 when\n"
+	"something could not be enforced. Other managers' VMs (skip_managed) are left alone.\n"
+	"\n"
+	"Options:\n"
+	"  -n, --dry-run  Say what would change, change nothing\n"
+	"  -q, --quiet    Only each VM's summary line (and problems)\n"
+	"  -h, --help     This text\n";
+
 int verb_apply(struct ctl *c, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -176,13 +205,16 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "nh", options, NULL)) >= 0)
+	while ((opt = ctl_getopt("apply", argc, argv, ":nqh", options)) >= 0)
 		switch (opt) {
 		case 'n':
 			e.dry_run = true;
 			break;
+		case 'q':
+			rep.quiet = true;
+			break;
 		case 'h':
-			printf("Usage: kvmtunectl apply [--dry-run] [VM...]\n");
+			fputs(apply_help, stdout);
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
@@ -207,9 +239,17 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 		_cleanup_(enforce_result_done) struct enforce_result res = {};
 
 		rep.vm = vms[i]->name;
-		printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
+		if (ctl_vm_skipped(&w, vms[i])) {
+			printf("%s (pid %d): another manager's VM (in %s); left alone "
+			       "(skip_managed in kvmtuned.yaml)\n",
+			       shown(vms[i]->name), (int)vms[i]->pid, shown(vms[i]->cgroup ?: "?"));
+			continue;
+		}
+		if (!rep.quiet)
+			printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
 		if (enforce_vm(&e, vms[i], &diags, &res) < 0)
 			return log_oom();
+		fflush(stdout);
 		if (res.group_taken_by) {
 			struct passwd *pw = getpwuid(res.group_taken_by->uid);
 
@@ -231,7 +271,7 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 				shown(vms[i]->name));
 			rep.failed++;
 		}
-		print_result(vms[i], &res, e.dry_run);
+		print_result(vms[i], &res, e.dry_run, rep.quiet);
 	}
 	rep.vm = "stale groups";
 	if (optind == argc && enforce_remove_stale(&e, &stale) < 0)

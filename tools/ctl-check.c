@@ -50,6 +50,18 @@ static int print_policies(const struct policy_set *set)
 	return 0;
 }
 
+static const char check_help[] =
+	"Usage: kvmtunectl check [-v] [FILE|DIR...]\n"
+	"\n"
+	"Validates policy files and kvmtuned.yaml (default: the configuration directory's\n"
+	"policy.d/ and kvmtuned.yaml) without touching any VM: every error as file:line:col with\n"
+	"what is allowed there; and the rules that depend on this host's cgroups (min_guarantee\n"
+	"needs cgroup v2) when the topology is this host's. Exit 1 when there are errors.\n"
+	"\n"
+	"Options:\n"
+	"  -v, --verbose  Also print each policy normalized, as kvmtuned reads it\n"
+	"  -h, --help     This text\n";
+
 static int parse_args(struct ctl *c, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -60,13 +72,13 @@ static int parse_args(struct ctl *c, int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
+	while ((opt = ctl_getopt("check", argc, argv, ":vh", options)) >= 0)
 		switch (opt) {
 		case 'v':
 			c->verbose = true;
 			break;
 		case 'h':
-			printf("Usage: kvmtunectl check [-v] [FILE|DIR...]\n");
+			fputs(check_help, stdout);
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;

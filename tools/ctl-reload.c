@@ -15,6 +15,18 @@
 
 #define RELOAD_TIMEOUT_MS (5 * 60 * 1000)
 
+static const char reload_help[] =
+	"Usage: kvmtunectl reload [--wait]\n"
+	"\n"
+	"Asks the running kvmtuned (its control socket in the runtime directory) to read its\n"
+	"configuration again and re-enforce every VM, and returns when that is done, as\n"
+	"systemctl reload kvmtuned does. Exit 1 when a file has errors (it keeps its last good\n"
+	"version) or kvmtuned does not answer.\n"
+	"\n"
+	"Options:\n"
+	"  -w, --wait    Accepted for scripts; reload always waits\n"
+	"  -h, --help    This text\n";
+
 int verb_reload(struct ctl *c, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -30,16 +42,19 @@ int verb_reload(struct ctl *c, int argc, char **argv)
 	int opt, errors;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "wh", options, NULL)) >= 0)
+	while ((opt = ctl_getopt("reload", argc, argv, ":wh", options)) >= 0)
 		switch (opt) {
 		case 'w':
 			break;
 		case 'h':
-			printf("Usage: kvmtunectl reload [--wait]\n");
+			fputs(reload_help, stdout);
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
 		}
+	errors = ctl_need_root();
+	if (errors != EXIT_OK)
+		return errors;
 	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", c->runtime_dir);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

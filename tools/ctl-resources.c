@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "assess.h"
 #include "cgroup-read.h"
 #include "ctl.h"
 #include "numa-maps.h"
@@ -48,16 +49,29 @@ struct sched_group {
 	int version;
 };
 
-static size_t sched_groups(struct ctl_world *w, const struct vm *vm, struct sched_group *g,
-			   size_t max)
+/* The VM's own group first, as virsh schedinfo shows the domain's values first. */
+static size_t sched_groups(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
+			   struct sched_group *g, size_t max)
 {
 	size_t n = 0;
+	int fd, version;
+
+	/* "/parent/kvmtune-web.scope", as /proc/PID/cgroup has the thread groups */
+	if (a->vm_group && cgroup_fs_controller(&w->cgroups, CGROUP_CPU, &fd, &version) >= 0 &&
+	    asprintf(&g[0].group, "/%s", a->vm_group) >= 0) {
+		g[0].version = version;
+		snprintf(g[0].roles, sizeof(g[0].roles), "the VM");
+		(void)cg_read_cpu(fd, version, g[0].group, &g[0].cpu);
+		if (g[0].cpu.have_shares || g[0].cpu.have_weight || g[0].cpu.have_bandwidth)
+			n = 1;
+		else
+			free(g[0].group); /* not made yet */
+	}
 
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
 		_cleanup_free_ char *group = NULL;
 		char role[160];
 		size_t i;
-		int fd, version;
 
 		if (group_of(w, vm->pid, t->tid, CGROUP_CPU, &fd, &version, &group) < 0)
 			continue;
@@ -72,6 +86,8 @@ static size_t sched_groups(struct ctl_world *w, const struct vm *vm, struct sche
 			n++;
 		}
 		thread_role_format(t, role, sizeof(role));
+		if (i == 0 && a->vm_group && streq(g[i].roles, "the VM"))
+			g[i].roles[0] = '\0'; /* on v1 its own threads may be there, too */
 		if (!strstr(g[i].roles, role) &&
 		    strlen(g[i].roles) + strlen(role) + 3 < sizeof(g[i].roles))
 			(void)snprintf(g[i].roles + strlen(g[i].roles),
@@ -113,12 +129,49 @@ static uint64_t rss_bytes(struct ctl_world *w, const struct vm *vm)
 	return strtoull(rss, NULL, 10) * 1024; /* "34120 kB" */
 }
 
+/* ---- numatune ---- */
+
+/*
+ * The policy's numatune and how it holds: strict and restrictive through cpuset.mems, the
+ * launch-only modes (preferred, interleave) by the memory policy numa_maps shows. NULL: none.
+ */
+static char *numatune_text(struct ctl_world *w, const struct vm *vm, const struct assessment *a)
+{
+	_cleanup_free_ char *nodes = NULL, *in_force = NULL;
+	const struct policy *p = &a->effective;
+	enum numa_mode mode = p->numatune.mode.value;
+	bool launch_only = mode == NUMA_MODE_PREFERRED || mode == NUMA_MODE_INTERLEAVE;
+	const char *how;
+	char *s;
+
+	if (!p->numatune.mode.set)
+		return NULL;
+	if (p->numatune.placement.set && p->numatune.placement.value == NUMA_PLACEMENT_AUTO)
+		nodes = strdup("auto (numad)");
+	else
+		nodes = p->numatune.nodeset.set ? cpuset_format(&p->numatune.nodeset.cpus) : NULL;
+	if (!launch_only)
+		how = "through cpuset.mems";
+	else {
+		(void)numa_maps_read_policy(w->proc_fd, vm->pid, &in_force);
+		how = p->numatune.nodeset.set &&
+				      numa_maps_policy_is(in_force, mode == NUMA_MODE_PREFERRED,
+							  &p->numatune.nodeset.cpus)
+			      ? "launch-only, in force since run"
+			      : "launch-only, not in force: start the VM with kvmtunectl run";
+	}
+	if (asprintf(&s, "%s nodes %s (%s)", numa_mode_to_string(mode), nodes ?: "?", how) < 0)
+		return NULL;
+	return s;
+}
+
 /* ---- printing ---- */
 
-void print_resources(struct ctl_world *w, const struct vm *vm)
+void print_resources(struct ctl_world *w, const struct vm *vm, const struct assessment *as)
 {
 	struct sched_group g[32];
-	size_t n = sched_groups(w, vm, g, ARRAY_SIZE(g));
+	size_t n = sched_groups(w, vm, as, g, ARRAY_SIZE(g));
+	_cleanup_free_ char *mode = numatune_text(w, vm, as);
 	_cleanup_free_ char *mgroup = NULL, *iogroup = NULL, *csgroup = NULL;
 	char a[SIZE_FORMAT_MAX], b[SIZE_FORMAT_MAX], c[SIZE_FORMAT_MAX], d[SIZE_FORMAT_MAX];
 	char nodes[512];
@@ -173,8 +226,8 @@ void print_resources(struct ctl_world *w, const struct vm *vm)
 		struct cg_cpuset cs;
 
 		(void)cg_read_cpuset(fd, version, csgroup, &cs);
-		printf("  numatune (%s):\n    cpuset.mems %s  cpuset.cpus %s\n", csgroup,
-		       cs.mems ?: "-", cs.cpus ?: "-");
+		printf("  numatune (%s):\n    mode %s\n    cpuset.mems %s  cpuset.cpus %s\n",
+		       csgroup, mode ?: "-", cs.mems ?: "-", cs.cpus ?: "-");
 		cg_cpuset_done(&cs);
 	}
 	node_memory(w, vm, nodes, sizeof(nodes), NULL);
@@ -183,10 +236,12 @@ void print_resources(struct ctl_world *w, const struct vm *vm)
 
 /* ---- JSON ---- */
 
-void resources_json(struct ctl_world *w, const struct vm *vm, struct json_object *o)
+void resources_json(struct ctl_world *w, const struct vm *vm, const struct assessment *as,
+		    struct json_object *o)
 {
 	struct sched_group g[32];
-	size_t n = sched_groups(w, vm, g, ARRAY_SIZE(g));
+	size_t n = sched_groups(w, vm, as, g, ARRAY_SIZE(g));
+	_cleanup_free_ char *mode = numatune_text(w, vm, as);
 	_cleanup_free_ char *mgroup = NULL, *iogroup = NULL, *csgroup = NULL;
 	struct json_object *a = json_object_new_array(), *j;
 	char nodes[512];
@@ -241,6 +296,7 @@ void resources_json(struct ctl_world *w, const struct vm *vm, struct json_object
 		cg_io_done(&io);
 	}
 	j = json_object_new_object();
+	json_object_object_add(j, "mode", mode ? json_object_new_string(mode) : NULL);
 	if (group_of(w, vm->pid, 0, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
 		struct cg_cpuset cs;
 

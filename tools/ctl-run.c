@@ -14,6 +14,7 @@
 
 #include "apply-report.h"
 #include "apply.h"
+#include "cgroup-write.h"
 #include "ctl.h"
 #include "enforce.h"
 #include "qemu-cmdline.h"
@@ -131,7 +132,7 @@ static char *find_program(const char *name)
 	const char *dirs = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
 
 	if (strchr(name, '/'))
-		return realpath(name, NULL);
+		return access(name, X_OK) == 0 ? realpath(name, NULL) : NULL;
 	for (const char *d = dirs; *d;) {
 		size_t n = strcspn(d, ":");
 
@@ -144,6 +145,51 @@ static char *find_program(const char *name)
 	}
 	errno = ENOENT;
 	return NULL;
+}
+
+/*
+ * Where this process was before it joined its VM group, per hierarchy: if QEMU cannot start
+ * after all, it goes back there and the groups made for it are removed, so a failed run leaves
+ * nothing behind. (The systemd backend's scope ends by itself when this process does.)
+ */
+struct way_back {
+	char *group[_CGROUP_CONTROLLER_MAX];
+};
+
+static void way_back_note(struct ctl_world *w, struct way_back *b)
+{
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		int fd, version;
+
+		if (cgroup_fs_controller(&w->cgroups, c, &fd, &version) >= 0)
+			(void)proc_read_cgroup(w->proc_fd, getpid(), 0,
+					       version == 1 ? cgroup_controller_v1_name(c) : NULL,
+					       &b->group[c]);
+	}
+}
+
+static void way_back_go(struct ctl_world *w, struct enforcer *e, const char *vm_group,
+			struct way_back *b)
+{
+	struct apply_stats stats = {};
+	char pid[16];
+
+	(void)snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		const char *g = b->group[c];
+		int fd, version;
+
+		if (g && cgroup_fs_controller(&w->cgroups, c, &fd, &version) >= 0)
+			(void)cgroup_write(fd, g + (g[0] == '/'), "cgroup.procs", pid);
+	}
+	if (vm_group && !e->slice)
+		(void)enforce_remove(e, vm_group, &stats);
+}
+
+static void way_back_done(struct way_back *b)
+{
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		free(b->group[c]);
 }
 
 static void print_result(const char *name, const struct enforce_result *res,
@@ -161,6 +207,20 @@ static void print_result(const char *name, const struct enforce_result *res,
 			shown(name), (int)res->group_taken_by->pid);
 }
 
+static const char run_help[] =
+	"Usage: kvmtunectl run [--policy FILE] NAME -- QEMU-COMMAND...\n"
+	"\n"
+	"Starts QEMU already confined: this process joins the VM group the policies give NAME\n"
+	"(cpuset, memory, blkio, CPU weights, its affinity), sets a preferred or interleave\n"
+	"memory policy, then becomes QEMU-COMMAND (a path, or a name searched in PATH), so the\n"
+	"guest never runs unconfined. The name the command gives QEMU must be NAME (none: NAME\n"
+	"is added).\n"
+	"Nothing is started when the VM cannot be confined, and what was made is removed.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --policy FILE  Use this policy file too, after policy.d/ (it wins)\n"
+	"  -h, --help         This text\n";
+
 int verb_run(struct ctl *c, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -173,6 +233,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	_cleanup_(enforce_result_done) struct enforce_result res = {};
 	_cleanup_(enforcer_done) struct enforcer e = {};
 	_cleanup_(vm_done) struct vm self = {};
+	_cleanup_(way_back_done) struct way_back back = {};
 	_cleanup_free_ char **qemu_argv = NULL;
 	_cleanup_free_ char *binary = NULL;
 	const char *policy_file = NULL, *name;
@@ -180,13 +241,13 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+p:h", options, NULL)) >= 0)
+	while ((opt = ctl_getopt("run", argc, argv, "+:p:h", options)) >= 0)
 		switch (opt) {
 		case 'p':
 			policy_file = optarg;
 			break;
 		case 'h':
-			printf("Usage: kvmtunectl run [--policy FILE] NAME -- QEMU-COMMAND...\n");
+			fputs(run_help, stdout);
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
@@ -240,24 +301,29 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	e.launching = true;
 	e.report = report;
 	e.userdata = &failed;
+	way_back_note(&w, &back);
 	if (enforce_vm(&e, &self, &diags, &res) < 0)
 		return log_oom();
 	print_result(name, &res, &diags);
 	if (res.rule_broken || res.group_taken_by)
+		return EXIT_INVALID; /* nothing was made (the group is another VM's) */
+	r = failed == 0 && !res.no_policy ? set_memory_policy(&res.effective) : 0;
+	if (r < 0 || failed > 0) {
+		way_back_go(&w, &e, res.vm_group, &back);
+		if (r == -ENOMEM)
+			return log_oom();
+		fprintf(stderr,
+			"kvmtunectl: %s: not started: the VM would run unconfined (what was made "
+			"for it is removed)\n",
+			shown(name));
 		return EXIT_INVALID;
+	}
 	if (res.no_policy)
 		printf("kvmtunectl: %s: no policy fits; starting %s as it is\n", shown(name),
 		       binary);
 	else
-		printf("kvmtunectl: %s: confined in %s, starting %s\n", shown(name), res.vm_group,
-		       binary);
-	r = failed == 0 && !res.no_policy ? set_memory_policy(&res.effective) : 0;
-	if (r == -ENOMEM)
-		return log_oom();
-	if (r < 0 || failed > 0) {
-		fprintf(stderr, "kvmtunectl: %s: not started: the VM would run unconfined\n", name);
-		return EXIT_INVALID;
-	}
+		printf("kvmtunectl: %s: confined in %s, starting %s\n", shown(name),
+		       shown(res.vm_group), binary);
 	if (!discover_binary_is_qemu(w.settings.qemu_binaries, w.settings.n_qemu_binaries, binary))
 		fprintf(stderr,
 			"kvmtunectl: warning: %s matches no qemu_binaries glob: apply and "
@@ -265,6 +331,9 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			binary);
 	fflush(stdout);
 	execv(binary, qemu_argv);
-	fprintf(stderr, "kvmtunectl: cannot start %s: %m\n", binary);
+	r = -errno;
+	way_back_go(&w, &e, res.no_policy ? NULL : res.vm_group, &back);
+	fprintf(stderr, "kvmtunectl: cannot start %s: %s%s\n", binary, strerror(-r),
+		res.no_policy ? "" : " (its groups are removed)");
 	return EXIT_INVALID;
 }

@@ -144,6 +144,18 @@ static int show_match(struct ctl *c, const struct vm_identity *id)
 	return print_effective(&set, id, who);
 }
 
+static const char show_help[] =
+	"Usage: kvmtunectl show VM...\n"
+	"       kvmtunectl show --match name=NAME[,uuid=U,user=U,binary=PATH]\n"
+	"\n"
+	"The effective policy, merged from every policy file that fits, each value with the\n"
+	"file:line it comes from: for running VMs (a name, pid or uuid), or for an identity no\n"
+	"VM has yet.\n"
+	"\n"
+	"Options:\n"
+	"  -m, --match KEY=VALUE,...  The identity to merge for (keys: name, uuid, user, binary)\n"
+	"  -h, --help                 This text\n";
+
 int verb_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -155,15 +167,13 @@ int verb_show(struct ctl *c, int argc, char **argv)
 	int opt, r = -1;
 
 	optind = 1;
-	while (r < 0 && (opt = getopt_long(argc, argv, "m:h", options, NULL)) >= 0)
+	while (r < 0 && (opt = ctl_getopt("show", argc, argv, ":m:h", options)) >= 0)
 		switch (opt) {
 		case 'm':
 			r = parse_match(optarg, &a);
 			break;
 		case 'h':
-			printf("Usage: kvmtunectl show VM...\n"
-			       "       kvmtunectl show --match "
-			       "name=NAME[,uuid=U,user=U,binary=PATH]\n");
+			fputs(show_help, stdout);
 			r = EXIT_OK;
 			break;
 		default:

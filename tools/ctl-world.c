@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "ctl.h"
@@ -15,13 +16,16 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	_cleanup_free_ char *settings_path = NULL;
 	struct discover_opts o;
 	struct policy_env env;
-	int r = ctl_load_topology(c);
+	size_t k = 0;
+	int r = ctl_need_root();
 
 	*w = (struct ctl_world){ .proc_fd = -EBADF,
 				 .sys_fd = -EBADF,
 				 .cgroups = { .unified_fd = -EBADF } };
 	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
 		w->cgroups.v1_fd[i] = -EBADF;
+	if (r == EXIT_OK)
+		r = ctl_load_topology(c);
 	if (r != EXIT_OK)
 		return r;
 	w->topo = &c->topo;
@@ -40,6 +44,7 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	}
 	w->sys_fd = open(c->sys_root ?: "/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	w->proc_fd = open(c->proc_root ?: "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	w->host_proc = !c->proc_root;
 	if (w->proc_fd < 0) {
 		fprintf(stderr, "kvmtunectl: %s: %m\n", c->proc_root ?: "/proc");
 		return EXIT_USAGE;
@@ -48,7 +53,7 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 		.proc_fd = w->proc_fd,
 		.qemu_binaries = w->settings.qemu_binaries,
 		.n_qemu_binaries = w->settings.n_qemu_binaries,
-		.skip_managed = w->settings.skip_managed.value,
+		.skip_managed = false, /* listed as skipped, not left out unsaid */
 		.qmp = w->settings.qmp.value,
 		.qmp_timeout_usec = QMP_TIMEOUT_USEC,
 	};
@@ -63,8 +68,24 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	if (!w->vm_list)
 		return log_oom();
 	for (size_t i = 0; i < w->n_vms; i++)
-		w->vm_list[i] = &w->vms[i];
+		if (!ctl_vm_skipped(w, &w->vms[i]))
+			w->vm_list[k++] = &w->vms[i];
+	w->n_vm_list = k;
 	return EXIT_OK;
+}
+
+bool ctl_vm_skipped(const struct ctl_world *w, const struct vm *vm)
+{
+	return vm->managed && w->settings.skip_managed.value;
+}
+
+int ctl_need_root(void)
+{
+	if (geteuid() == 0)
+		return EXIT_OK;
+	fprintf(stderr, "kvmtunectl: needs root (reading other users' /proc and writing "
+			"cgroups)\n");
+	return EXIT_NOT_PERMITTED;
 }
 
 int ctl_world_backend(struct ctl_world *w)
@@ -84,6 +105,18 @@ int ctl_world_backend(struct ctl_world *w)
 		return log_oom();
 	(void)host_facts_read(&w->cgroups, w->sys_fd, w->topo, w->parent, &w->host);
 	return EXIT_OK;
+}
+
+const char *ctl_backend_name(const struct ctl_world *w)
+{
+	static char buf[256];
+
+	if (!w->parent)
+		return "unknown (cannot be used)";
+	(void)snprintf(buf, sizeof(buf), "%s, parent %s, cgroup %s",
+		       w->backend == BACKEND_SYSTEMD ? "systemd" : "cgroupfs",
+		       w->settings.cgroup_parent.value, cgroup_layout_to_string(w->cgroups.layout));
+	return buf;
 }
 
 void ctl_world_done(struct ctl_world *w)
@@ -157,5 +190,5 @@ void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
 	e->bus = w->bus;
 	e->wait_for_units = true;
 	e->vms = w->vm_list;
-	e->n_vms = w->n_vms;
+	e->n_vms = w->n_vm_list;
 }

@@ -18,6 +18,7 @@ enum {
 	EXIT_INVALID = 1, /* policy invalid, or enforcement failed */
 	EXIT_USAGE = 2,
 	EXIT_NO_VM = 3,
+	EXIT_NOT_PERMITTED = 4, /* not root */
 };
 
 struct ctl {
@@ -28,6 +29,25 @@ struct ctl {
 	bool verbose;
 	struct topology topo;
 };
+
+/*
+ * getopt_long for a verb (NULL: the global options) that says what was wrong itself: the
+ * unknown option with the closest known one ("did you mean '--json'?"), or the option that
+ * lacks its value. shortopts starts with ':' (after a '+'). Returns the option, -1 at the end,
+ * '?' after a mistake (printed; the verb exits EXIT_USAGE).
+ */
+struct option;
+int ctl_getopt(const char *verb, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+/* Of n candidates, the one word is a likely typo of; NULL when none is close. */
+const char *ctl_suggest(const char *word, const char *const *candidates, size_t n);
+
+/*
+ * Verbs about running VMs read other users' /proc and write cgroups: as anyone but root they
+ * would see nothing and say so wrongly. Prints why and returns EXIT_NOT_PERMITTED, or EXIT_OK.
+ */
+int ctl_need_root(void);
 
 /* Loads ctl->topo from --sys-root or the host. Prints and returns an exit code on failure. */
 int ctl_load_topology(struct ctl *c);
@@ -45,8 +65,10 @@ struct ctl_world {
 	struct diag_list diags;
 	struct vm *vms;
 	size_t n_vms;
-	const struct vm **vm_list; /* the same, as pointers (struct enforcer's vms) */
+	const struct vm **vm_list; /* those not skipped, as pointers (struct enforcer's vms) */
+	size_t n_vm_list;
 	int proc_fd;
+	bool host_proc; /* proc_fd is this kernel's /proc, not a --proc-root fixture */
 	struct cgroup_fs cgroups;
 	const struct topology *topo; /* the ctl's */
 	int backend;		     /* ctl_world_backend: BACKEND_SYSTEMD or BACKEND_CGROUPFS */
@@ -56,20 +78,38 @@ struct ctl_world {
 	struct plan_host host;	     /* ctl_world_backend: this host's facts, read once */
 };
 int ctl_world_load(struct ctl *c, struct ctl_world *w);
+/* Another manager's VM that kvmtune leaves alone (skip_managed in kvmtuned.yaml). */
+bool ctl_vm_skipped(const struct ctl_world *w, const struct vm *vm);
 /*
  * Resolves the settings' backend for writing (apply, run) and reads the host's facts for
  * planning; errors printed. An EXIT_ code.
  */
 int ctl_world_backend(struct ctl_world *w);
 void ctl_world_done(struct ctl_world *w);
+/* "cgroupfs (cgroup v1 hybrid)", "systemd (machine.slice, cgroup v2)". Static. */
+const char *ctl_backend_name(const struct ctl_world *w);
 
 /* The VMs the arguments name (name, pid or uuid); all when none. EXIT_NO_VM when one is unknown. */
 int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret, size_t *ret_n);
 
-/* status: what the VM's cgroups hold and where its memory sits (ctl-resources.c). */
+/*
+ * The state of each of the n VMs (assess.h), computed with the backend apply would use; n
+ * assessments in *ret. An EXIT_ code.
+ */
+struct assessment;
 struct json_object;
-void print_resources(struct ctl_world *w, const struct vm *vm);
-void resources_json(struct ctl_world *w, const struct vm *vm, struct json_object *o);
+int ctl_assess(struct ctl_world *w, struct vm **vms, size_t n, struct assessment **ret);
+void ctl_assessments_free(struct assessment *a, size_t n);
+/* "drift (2 things differ from the policy)" into buf. */
+const char *ctl_state_text(const struct assessment *a, char *buf, size_t size);
+/* The drift (desired, actual, policy file:line), what cannot be enforced, the warnings. */
+void ctl_print_findings(const struct assessment *a, const char *indent);
+void ctl_assessment_json(const struct assessment *a, struct json_object *o);
+
+/* status: what the VM's cgroups hold and where its memory sits (ctl-resources.c). */
+void print_resources(struct ctl_world *w, const struct vm *vm, const struct assessment *a);
+void resources_json(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
+		    struct json_object *o);
 
 int verb_check(struct ctl *c, int argc, char **argv);
 int verb_list(struct ctl *c, int argc, char **argv);
@@ -77,6 +117,7 @@ int verb_status(struct ctl *c, int argc, char **argv);
 int verb_apply(struct ctl *c, int argc, char **argv);
 int verb_run(struct ctl *c, int argc, char **argv);
 int verb_reload(struct ctl *c, int argc, char **argv);
+int verb_verify(struct ctl *c, int argc, char **argv);
 
 /* An enforcer over the world's settings, policies, cgroups and topology. */
 struct enforcer;
@@ -93,3 +134,5 @@ int log_oom(void);
  */
 #define SHOWN_SLOTS 16
 const char *shown(const char *s);
+/* A JSON string of other people's text: JSON must be UTF-8, so text that is not is escaped. */
+struct json_object *json_shown(const char *s);

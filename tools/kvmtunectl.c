@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 #include "escape.h"
@@ -10,9 +12,9 @@ static const struct {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
 } verbs[] = {
-	{ "check", verb_check },   { "show", verb_show },   { "list", verb_list },
-	{ "status", verb_status }, { "apply", verb_apply }, { "run", verb_run },
-	{ "reload", verb_reload },
+	{ "check", verb_check },   { "show", verb_show },     { "list", verb_list },
+	{ "status", verb_status }, { "verify", verb_verify }, { "apply", verb_apply },
+	{ "run", verb_run },	   { "reload", verb_reload },
 };
 
 static void help(void)
@@ -27,9 +29,13 @@ static void help(void)
 	       "  show --match KEY=VALUE,.. The effective policy for a VM identity, each value\n"
 	       "                            with the file:line it comes from\n"
 	       "                            (keys: name, uuid, user, binary)\n"
-	       "  list [--json]             The QEMU VMs on this host\n"
-	       "  status [--json] [VM...]   Each VM's threads: role, where it runs, its cgroup\n"
-	       "  apply [--dry-run] [VM...] Enforce the policies now (--dry-run: say what would\n"
+	       "  list [--json]             The QEMU VMs on this host and the state of each\n"
+	       "  status [--json] [VM...]   Each VM's state, what drifted, its threads and the\n"
+	       "                            values its cgroups hold\n"
+	       "  verify [-q] [VM...]       Exit 0 when every VM is as its policy says, 1 when\n"
+	       "                            one drifted (each difference named)\n"
+	       "  apply [--dry-run] [-q] [VM...]\n"
+	       "                            Enforce the policies now (--dry-run: say what would\n"
 	       "                            change, change nothing)\n"
 	       "  run [--policy FILE] NAME -- QEMU-COMMAND...\n"
 	       "                            Start QEMU already inside its VM group\n"
@@ -45,8 +51,22 @@ static void help(void)
 	       "  -h, --help                This text\n"
 	       "      --version             Print the version\n"
 	       "\n"
-	       "Exit status: 0 ok, 1 invalid policy or enforcement error, 2 usage, 3 no such VM.\n",
+	       "Each command's own options: kvmtunectl COMMAND --help.\n"
+	       "\n"
+	       "Exit status: 0 ok, 1 invalid policy, drift or enforcement error, 2 usage, 3 no "
+	       "such\n"
+	       "VM, 4 not root (the commands about running VMs need it).\n",
 	       KVMTUNE_CONFIG_DIR);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	errno = ENOTDIR;
+	return S_ISDIR(st.st_mode);
 }
 
 int ctl_load_topology(struct ctl *c)
@@ -99,11 +119,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
 	};
-	struct ctl c = { .config_dir = KVMTUNE_CONFIG_DIR, .runtime_dir = "/run/kvmtune" };
+	static const char default_config[] = KVMTUNE_CONFIG_DIR;
+	struct ctl c = { .config_dir = default_config, .runtime_dir = "/run/kvmtune" };
+	const char *names[ARRAY_SIZE(verbs)], *guess;
 	int opt, r;
 
 	/* "+": stop at the verb, its own options follow it. */
-	while ((opt = getopt_long(argc, argv, "+C:vh", options, NULL)) >= 0)
+	while ((opt = ctl_getopt(NULL, argc, argv, "+:C:vh", options)) >= 0)
 		switch (opt) {
 		case 'C':
 			c.config_dir = optarg;
@@ -127,9 +149,13 @@ int main(int argc, char **argv)
 			printf("kvmtunectl %s\n", KVMTUNE_VERSION);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'kvmtunectl --help'.\n");
 			return EXIT_USAGE;
 		}
+	if (c.config_dir != default_config && !is_dir(c.config_dir)) {
+		fprintf(stderr, "kvmtunectl: configuration directory %s: %s\n", shown(c.config_dir),
+			errno == ENOTDIR ? "not a directory" : strerror(errno));
+		return EXIT_USAGE;
+	}
 	if (optind >= argc) {
 		fprintf(stderr, "kvmtunectl: no command given. Try 'kvmtunectl --help'.\n");
 		return EXIT_USAGE;
@@ -142,7 +168,13 @@ int main(int argc, char **argv)
 		}
 	/* The allowed list comes from the table: tests/test-docs.py reads it to find the verbs
 	 * kvmtunectl(8) and --help must describe. */
-	fprintf(stderr, "kvmtunectl: unknown command '%s' (allowed:", argv[optind]);
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		names[i] = verbs[i].name;
+	guess = ctl_suggest(argv[optind], names, ARRAY_SIZE(names));
+	fprintf(stderr, "kvmtunectl: unknown command '%s'", shown(argv[optind]));
+	if (guess)
+		fprintf(stderr, "; did you mean '%s'?", guess);
+	fprintf(stderr, " (allowed:");
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		fprintf(stderr, "%s %s", i ? "," : "", verbs[i].name);
 	fprintf(stderr, "). Try 'kvmtunectl --help'.\n");
@@ -170,4 +202,13 @@ const char *shown(const char *s)
 	slots[next] = e;
 	next = (next + 1) % SHOWN_SLOTS;
 	return e;
+}
+
+struct json_object *json_shown(const char *s)
+{
+	_cleanup_free_ char *e = NULL;
+
+	if (s && !utf8_is_valid(s) && !(s = e = escape_untrusted(s)))
+		return NULL;
+	return s ? json_object_new_string(s) : NULL;
 }
