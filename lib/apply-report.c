@@ -22,7 +22,9 @@ static char *done(const struct action *a, const char *old, bool drift)
 		/* fall through */
 	case ACTION_WRITE:
 		r = asprintf(&s, "%s %s/%s: %s -> %s", verb, a->group, what,
-			     old ? cgroup_value_show(a->file, old) : "?",
+			     !old   ? "?"
+			     : *old ? cgroup_value_show(a->file, old)
+				    : "(empty)",
 			     cgroup_value_show(a->file, a->value));
 		break;
 	case ACTION_AFFINITY:

@@ -227,7 +227,8 @@ void print_resources(struct ctl_world *w, const struct vm *vm, const struct asse
 
 		(void)cg_read_cpuset(fd, version, csgroup, &cs);
 		printf("  numatune (%s):\n    mode %s\n    cpuset.mems %s  cpuset.cpus %s\n",
-		       csgroup, mode ?: "-", cs.mems ?: "-", cs.cpus ?: "-");
+		       csgroup, mode ?: "not set (memory from any node)", cs.mems ?: "-",
+		       cs.cpus ?: "-");
 		cg_cpuset_done(&cs);
 	}
 	node_memory(w, vm, nodes, sizeof(nodes), NULL);
