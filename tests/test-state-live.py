@@ -275,14 +275,21 @@ def run_parts(cfg, tmp):
 
 
 def cli(cfg, tmp):
-    for verb in ("list", "status", "verify", "apply", "run", "reload"):
+    try:
+        usable = ctl(cfg, "--version", user=NOBODY).returncode == 0
+    except PermissionError:
+        usable = False
+    if not usable:
+        print("skipped: the not-root runs: uid %d cannot execute %s here" % (NOBODY, CTL))
+    for verb in ("list", "status", "verify", "apply", "run", "reload") if usable else ():
         args = [verb] + (["x", "--", QEMU] if verb == "run" else [])
         r = ctl(cfg, *args, user=NOBODY)
         check("not root: %s exits 4 and says it needs root" % verb,
               r.returncode == 4 and "needs root" in r.stderr, (r.returncode, r.stdout, r.stderr))
-    r = ctl(cfg, "check", user=NOBODY)
-    check("not root: check still works (exit %d)" % r.returncode, r.returncode in (0, 1),
-          r.stdout + r.stderr)
+    if usable:
+        r = ctl(cfg, "check", user=NOBODY)
+        check("not root: check still works (exit %d)" % r.returncode, r.returncode in (0, 1),
+              r.stdout + r.stderr)
     r = subprocess.run([CTL, "-C", os.path.join(tmp, "nonexistent"), "check"], capture_output=True, text=True)
     check("a missing -C directory is an error (exit 2)", r.returncode == 2 and "nonexistent" in r.stderr,
           (r.returncode, r.stdout, r.stderr))
