@@ -852,6 +852,20 @@ static void plan_unit(struct builder *b, const char *vm_group)
 		b->r = -ENOMEM;
 }
 
+/*
+ * Per-disk throttles are QEMU's own (block_set_io_throttle over QMP), not a cgroup's: this
+ * version checks them but does not send them yet, and says so rather than accept them silently.
+ */
+static void plan_disks(struct builder *b)
+{
+	FOREACH_ARRAY (d, b->policy->disks.items, b->policy->disks.n)
+		warn(b, &d->origin,
+		     "disks: '%s': per-disk throttling through QMP is not enforced by this "
+		     "version; "
+		     "the disk runs unthrottled by kvmtune",
+		     d->id);
+}
+
 int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
 	    struct plan *ret)
 {
@@ -946,6 +960,8 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		plan_threads(&b, g, n, p.vm_group, v2);
 	if (b.r >= 0)
 		plan_schedulers(&b);
+	if (b.r >= 0)
+		plan_disks(&b);
 	if (b.r >= 0 && host->systemd)
 		plan_unit(&b, p.vm_group);
 	free_groups(g, n);
