@@ -56,7 +56,7 @@ void disk_list_done(struct disk_list *l)
  * /machine/peripheral or absolute ("virtio-disk0/virtio-backend", "/machine/peripheral/x/y"),
  * whose components may also hold '[' and ']' ("legacy[0]").
  */
-static bool disk_id_valid(const char *s)
+bool disk_id_valid(const char *s)
 {
 	static const char id_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				       "0123456789-._";
@@ -103,19 +103,24 @@ static void parse_id(struct ywalk *w, yaml_node_t *node, const char *key, void *
 		w->oom = -ENOMEM;
 }
 
+bool disk_group_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+	return n > 0 && n <= POLICY_DISK_GROUP_MAX;
+}
+
 static void parse_group(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
 {
 	struct disk_throttle *d = base;
 	const char *s = ywalk_scalar(w, node, key, "a throttle group name");
-	size_t n;
 
 	if (!s)
 		return;
-	n = strlen(s);
-	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			n = 0;
-	if (n == 0 || n > POLICY_DISK_GROUP_MAX) {
+	if (!disk_group_valid(s)) {
 		ywalk_error(
 			w, node, key,
 			"'%.40s' is not a throttle group name (allowed: 1..%d bytes, no control "

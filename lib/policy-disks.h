@@ -95,3 +95,7 @@ void disk_list_parse(struct ywalk *w, struct yaml_node_s *node, const char *key,
 
 /* Appends the `disks:` section in canonical form (block style, each value with its origin). */
 int disk_list_dump(const struct disk_list *l, bool origins, struct strbuf *b);
+
+/* What `id` and `group` accept (the schema's rules, for other readers such as the importer). */
+bool disk_id_valid(const char *s);
+bool disk_group_valid(const char *s);

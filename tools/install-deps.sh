@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
-	libcgroup-dev libjson-c-dev)
+	libcgroup-dev libjson-c-dev libxml2-dev)
 test=(clang clang-format python3 qemu-system-x86)
 demo=(qemu-system-x86)
 
