@@ -187,6 +187,16 @@ expect "import-libvirt: show names the imported file and line" 0 \
 	"shares: 2048  # $tmp/imported/policy.d/50-web-01.yaml:8"
 kt -C "$tmp/imported" show --match name=web-02,uuid=6b29fc40-ca47-1067-b31d-00dd010662da
 expect "import-libvirt: another name does not match" 0 "# no policy applies"
+kt import-libvirt "$src/libvirt/disks.xml"
+cp "$tmp/out" "$tmp/imported/policy.d/60-disks-01.yaml"
+printf 'match: { name: disks-01 }\ndisks:\n  - { id: fdc0-0-0, total_iops_sec: 20 }\n' \
+	>"$tmp/imported/policy.d/70-more.yaml"
+chmod 0644 "$tmp/imported/policy.d/"*.yaml
+kt -C "$tmp/imported" show --match name=disks-01
+expect "show: disks: each value with the file:line it comes from" 0 \
+	"total_iops_sec: 20  # $tmp/imported/policy.d/70-more.yaml:3"
+expect "show: disks: earlier values keep theirs" 0 \
+	"  - id: \"ide0-1-0\"  # $tmp/imported/policy.d/60-disks-01.yaml:"
 
 echo
 if [ "$failures" -gt 0 ]; then
