@@ -19,8 +19,12 @@
  * QEMU's 0: no limit for that field.
  *
  * `id` is the id QEMU knows the disk by: a -drive id (QMP's `device`, "drive-virtio-disk0" in
- * libvirt's -drive era) or the guest device's qdev id or QOM path (QMP's `id`: "virtio-disk0",
- * "ide0-0-0", "virtio-disk0/virtio-backend"), which query-block reports as `device` and `qdev`.
+ * libvirt's -drive era) or the guest device's qdev id or QOM path (QMP's `id`: "ide0-0-0",
+ * "virtio-disk0/virtio-backend"; a relative path starts at /machine/peripheral, as QEMU resolves
+ * it). query-block reports a disk's `device` (the -drive id, "" without one) and `qdev` (the
+ * device's id, else its canonical QOM path: "/machine/peripheral/virtio-disk0/virtio-backend"),
+ * so an entry names a disk when id equals `device`, equals `qdev`, or "/machine/peripheral/" +
+ * id equals `qdev`; block_set_io_throttle then takes it as `device` or `id` respectively.
  */
 
 #include "diag.h"
