@@ -849,6 +849,20 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 	}
 }
 
+/*
+ * Per-disk throttles are QEMU's own (block_set_io_throttle over QMP), not a cgroup's: this
+ * version checks them but does not send them yet, and says so rather than accept them silently.
+ */
+static void plan_disks(struct builder *b)
+{
+	FOREACH_ARRAY (d, b->policy->disks.items, b->policy->disks.n)
+		warn(b, &d->origin,
+		     "disks: '%s': per-disk throttling through QMP is not enforced by this "
+		     "version; "
+		     "the disk runs unthrottled by kvmtune",
+		     d->id);
+}
+
 int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
 	    struct plan *ret)
 {
@@ -935,6 +949,8 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		plan_threads(&b, g, n, p.vm_group, v2);
 	if (b.r >= 0)
 		plan_schedulers(&b);
+	if (b.r >= 0)
+		plan_disks(&b);
 	free_groups(g, n);
 	if (b.r < 0) {
 		plan_done(&p);

@@ -308,6 +308,8 @@ int policy_dump(const struct policy *p, bool origins, char **ret)
 	dump_size(&d, &o, "memtune", "min_guarantee", &p->memtune.min_guarantee);
 	dump_blkiotune(&d, p);
 	dump_numatune(&d, p);
+	if (d.r >= 0)
+		d.r = disk_list_dump(&p->disks, origins, &d.b);
 	if (d.r >= 0 && d.b.len == 0)
 		out(&d, "{}\n");
 	if (d.r < 0) {

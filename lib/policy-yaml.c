@@ -182,51 +182,6 @@ static void parse_iothread_id(struct ywalk *w, yaml_node_t *node, const char *ke
 	t->origin = ywalk_origin(w, node);
 }
 
-/* Calls fn for each element of a list node; null is an empty list. */
-static void walk_list(struct ywalk *w, yaml_node_t *node, const char *key,
-		      void (*fn)(struct ywalk *w, yaml_node_t *item, const char *key, void *base),
-		      void *base)
-{
-	char buf[80], child[KEY_MAX];
-	size_t i = 0;
-
-	if (ywalk_is_null(node))
-		return;
-	if (node->type != YAML_SEQUENCE_NODE) {
-		ywalk_error(w, node, key, "expected a list, got %s",
-			    ywalk_describe(node, buf, sizeof(buf)));
-		return;
-	}
-	for (yaml_node_item_t *it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top && w->budget > 0; it++, i++) {
-		w->budget--;
-		if (i >= POLICY_LIST_MAX) {
-			ywalk_error(w, node, key, "more than %d entries (allowed: at most %d)",
-				    POLICY_LIST_MAX, POLICY_LIST_MAX);
-			return;
-		}
-		yaml_node_t *item = ywalk_node(w, *it);
-
-		ywalk_key_index(child, sizeof(child), key, i);
-		if (ywalk_is_null(item))
-			ywalk_error(w, item, child, "empty entry (allowed: a mapping)");
-		else
-			fn(w, item, child, base);
-	}
-}
-
-/*
- * Walks one list entry. False when it is not a mapping or one of its own values was wrong:
- * checks across its keys would then only repeat the same mistake in other words.
- */
-static bool entry_ok(struct ywalk *w, yaml_node_t *node, const char *key,
-		     const struct yfield *fields, size_t n, void *entry)
-{
-	size_t errors = w->diags->n_errors;
-
-	return ywalk_mapping(w, node, key, fields, n, entry, NULL) && w->diags->n_errors == errors;
-}
-
 static const char *const sched_names[] = { "other", "batch", "idle", "fifo", "rr" };
 
 /* The scheduler/priority pair shared by vcpusched, emulatorsched and iothreadsched. */
@@ -381,7 +336,7 @@ static void vcpusched_item(struct ywalk *w, yaml_node_t *node, const char *key, 
 	struct psched s;
 	size_t allocated = p->cputune.n_vcpusched;
 
-	if (entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.vcpus.set &&
+	if (ywalk_entry(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.vcpus.set &&
 	    sched_entry_finish(w, node, key, &e, &s)) {
 		FOREACH_ARRAY (x, p->cputune.vcpusched, p->cputune.n_vcpusched)
 			if (cpuset_overlaps(&x->vcpus, &e.vcpus.cpus)) {
@@ -411,7 +366,7 @@ static void emulatorsched_field(struct ywalk *w, yaml_node_t *node, const char *
 	struct policy *p = base;
 	struct sched_entry e = {};
 
-	if (!ywalk_is_null(node) && entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &e))
+	if (!ywalk_is_null(node) && ywalk_entry(w, node, key, fields, ARRAY_SIZE(fields), &e))
 		(void)sched_entry_finish(w, node, key, &e, &p->cputune.emulatorsched);
 }
 
@@ -475,7 +430,7 @@ static void iothreadsched_item(struct ywalk *w, yaml_node_t *node, const char *k
 	struct sched_entry e = {};
 	struct psched s;
 
-	if (entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.iothreads.value &&
+	if (ywalk_entry(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.iothreads.value &&
 	    sched_entry_finish(w, node, key, &e, &s)) {
 		char *save = NULL;
 
@@ -510,7 +465,7 @@ static void iothreadsched_item(struct ywalk *w, yaml_node_t *node, const char *k
 #define LIST_FIELD(fname, item_fn)                                                         \
 	static void fname(struct ywalk *w, yaml_node_t *node, const char *key, void *base) \
 	{                                                                                  \
-		walk_list(w, node, key, item_fn, base);                                    \
+		ywalk_list(w, node, key, item_fn, base);                                   \
 	}
 
 LIST_FIELD(vcpupin_field, vcpupin_item)
@@ -614,7 +569,7 @@ static void device_item(struct ywalk *w, yaml_node_t *node, const char *key, voi
 	struct blkio_device d = {};
 	size_t allocated = p->blkiotune.n_devices;
 
-	if (!entry_ok(w, node, key, fields, ARRAY_SIZE(fields), &d) || !d.path)
+	if (!ywalk_entry(w, node, key, fields, ARRAY_SIZE(fields), &d) || !d.path)
 		goto out;
 	if (!d.weight.set && !d.read_bytes_sec.set && !d.write_bytes_sec.set &&
 	    !d.read_iops_sec.set && !d.write_iops_sec.set) {
@@ -702,6 +657,7 @@ static const struct yfield document_fields[] = {
 	{ .name = "memtune", .kind = YF_CUSTOM, .parse = memtune_section },
 	{ .name = "blkiotune", .kind = YF_CUSTOM, .parse = blkiotune_section },
 	{ .name = "numatune", .kind = YF_CUSTOM, .parse = numatune_section },
+	{ .name = "disks", .kind = YF_CUSTOM, .parse = disk_list_parse },
 };
 
 static const struct {
@@ -815,7 +771,7 @@ static int walk_document(struct ywalk *w, yaml_node_t *root, struct policy *p)
 	else if (!ywalk_is_null(root))
 		ywalk_error(w, root, NULL,
 			    "a policy document is a mapping, got %s (allowed keys: match, cputune, "
-			    "memtune, blkiotune, numatune)",
+			    "memtune, blkiotune, numatune, disks)",
 			    ywalk_describe(root, buf, sizeof(buf)));
 	if (w->budget == 0)
 		ywalk_error(w, root, NULL,

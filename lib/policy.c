@@ -97,6 +97,7 @@ void policy_done(struct policy *p)
 		blkio_device_done(d);
 	free(p->blkiotune.devices);
 	cpuset_done(&p->numatune.nodeset.cpus);
+	disk_list_done(&p->disks);
 	*p = (struct policy){};
 }
 
@@ -370,9 +371,11 @@ int policy_merge(struct policy *dst, const struct policy *src)
 	MERGE_SCALAR(memtune.min_guarantee);
 	MERGE_SCALAR(blkiotune.weight);
 	r = merge_devices(dst, src);
+	if (r >= 0)
+		r = merge_numatune(dst, src);
 	if (r < 0)
 		return r;
-	return merge_numatune(dst, src);
+	return disk_list_merge(&dst->disks, &src->disks);
 }
 
 int policy_check_document(const struct policy *p, struct diag_list *diags)
@@ -390,6 +393,8 @@ int policy_check_document(const struct policy *p, struct diag_list *diags)
 			     size_format(swap->bytes, a), size_format(hard->bytes, b),
 			     hard->origin.file, hard->origin.line);
 	}
+	if (r >= 0)
+		r = disk_list_check(&p->disks, diags);
 	return r;
 }
 

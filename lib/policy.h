@@ -13,6 +13,7 @@
 
 #include "cpuset.h"
 #include "diag.h"
+#include "policy-disks.h"
 #include "value.h"
 
 /* Limits on what a policy can make us allocate (all documented in the README). */
@@ -146,6 +147,8 @@ struct policy {
 		struct pcpus nodeset;	/* with placement static */
 		struct penum placement; /* enum numa_placement */
 	} numatune;
+
+	struct disk_list disks; /* QEMU's own per-disk throttling (policy-disks.h) */
 };
 
 /* One file of policies, as loaded. */
@@ -183,13 +186,15 @@ int policy_matches(const struct policy *p, const struct vm_identity *id, const c
 
 /*
  * Merges src into dst by spec §3: a scalar set in src replaces dst's; vcpupin, vcpusched merge
- * per vCPU, iothreadpin and iothreadsched per iothread id, devices per path and then per field.
+ * per vCPU, iothreadpin and iothreadsched per iothread id, devices per path and then per field,
+ * disks per id (disk_list_merge).
  * Origins come along. Returns 0 or -ENOMEM (dst is then partially merged and must be freed).
  */
 int policy_merge(struct policy *dst, const struct policy *src);
 
 /*
- * Checks the rules that span keys within one document: swap_hard_limit >= hard_limit. Problems
+ * Checks the rules that span keys within one document: swap_hard_limit >= hard_limit, and QEMU's
+ * rules for each disk of `disks:` (disk_list_check). Problems
  * are appended to diags (naming the origins). Returns 0 or -ENOMEM.
  */
 int policy_check_document(const struct policy *p, struct diag_list *diags);

@@ -246,6 +246,46 @@ bool ywalk_mapping(struct ywalk *w, yaml_node_t *node, const char *key, const st
 	return true;
 }
 
+void ywalk_list(struct ywalk *w, yaml_node_t *node, const char *key,
+		void (*fn)(struct ywalk *w, yaml_node_t *item, const char *key, void *base),
+		void *base)
+{
+	char buf[80], child[KEY_MAX];
+	size_t i = 0;
+
+	if (ywalk_is_null(node))
+		return;
+	if (node->type != YAML_SEQUENCE_NODE) {
+		ywalk_error(w, node, key, "expected a list, got %s",
+			    ywalk_describe(node, buf, sizeof(buf)));
+		return;
+	}
+	for (yaml_node_item_t *it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top && w->budget > 0; it++, i++) {
+		w->budget--;
+		if (i >= POLICY_LIST_MAX) {
+			ywalk_error(w, node, key, "more than %d entries (allowed: at most %d)",
+				    POLICY_LIST_MAX, POLICY_LIST_MAX);
+			return;
+		}
+		yaml_node_t *item = ywalk_node(w, *it);
+
+		ywalk_key_index(child, sizeof(child), key, i);
+		if (ywalk_is_null(item))
+			ywalk_error(w, item, child, "empty entry (allowed: a mapping)");
+		else
+			fn(w, item, child, base);
+	}
+}
+
+bool ywalk_entry(struct ywalk *w, yaml_node_t *node, const char *key, const struct yfield *fields,
+		 size_t n, void *entry)
+{
+	size_t errors = w->diags->n_errors;
+
+	return ywalk_mapping(w, node, key, fields, n, entry, NULL) && w->diags->n_errors == errors;
+}
+
 static void field_int(struct ywalk *w, yaml_node_t *node, const char *key, const struct yfield *f,
 		      struct pint *t)
 {
@@ -293,17 +333,23 @@ static void field_size(struct ywalk *w, yaml_node_t *node, const char *key, cons
 		       struct psize *t)
 {
 	const char *bare = f->kind == YF_SIZE_KIB ? "KiB" : "bytes";
-	char allowed[160], min[SIZE_FORMAT_MAX];
+	char allowed[192], min[SIZE_FORMAT_MAX], range[80];
 	const char *s;
 	uint64_t v;
 	size_t offset = 0;
 	int r;
 
+	/* A maximum (f->max > 0) is printed in bytes: limits like 10^15 have no exact unit. */
+	if (f->max > 0)
+		(void)snprintf(range, sizeof(range), "from %s to %" PRId64 " bytes",
+			       size_format((uint64_t)f->min, min), f->max);
+	else
+		(void)snprintf(range, sizeof(range), "of at least %s",
+			       size_format((uint64_t)f->min, min));
 	(void)snprintf(allowed, sizeof(allowed),
-		       "a size of at least %s: a bare number in %s, or with a unit b, KB, K/KiB, "
+		       "a size %s: a bare number in %s, or with a unit b, KB, K/KiB, "
 		       "MB, M/MiB, GB, G/GiB, TB, T/TiB%s",
-		       size_format((uint64_t)f->min, min), bare,
-		       f->flags & YF_UNLIMITED ? "; or unlimited" : "");
+		       range, bare, f->flags & YF_UNLIMITED ? "; or unlimited" : "");
 	s = ywalk_scalar(w, node, key, "a size");
 	if (!s)
 		return;
@@ -314,19 +360,27 @@ static void field_size(struct ywalk *w, yaml_node_t *node, const char *key, cons
 		return;
 	}
 	if (r == -ERANGE || (v == SIZE_UNLIMITED && !(f->flags & YF_UNLIMITED)) ||
-	    (v != SIZE_UNLIMITED && v < (uint64_t)f->min)) {
+	    (v != SIZE_UNLIMITED && v < (uint64_t)f->min) ||
+	    (v != SIZE_UNLIMITED && f->max > 0 && v > (uint64_t)f->max)) {
 		ywalk_error(w, node, key, "%.40s is out of range (allowed: %s)", s, allowed);
 		return;
 	}
 	*t = (struct psize){ .set = true, .bytes = v, .origin = ywalk_origin(w, node) };
 }
 
-static void field_count(struct ywalk *w, yaml_node_t *node, const char *key, struct psize *t)
+static void field_count(struct ywalk *w, yaml_node_t *node, const char *key, const struct yfield *f,
+			struct psize *t)
 {
-	const char *allowed = "an integer >= 1, or unlimited";
-	const char *s = ywalk_scalar(w, node, key, allowed);
+	char allowed[80];
+	const char *s;
 	int64_t v;
 
+	if (f->max > 0)
+		(void)snprintf(allowed, sizeof(allowed), "an integer 1..%" PRId64 ", or unlimited",
+			       f->max);
+	else
+		(void)snprintf(allowed, sizeof(allowed), "an integer >= 1, or unlimited");
+	s = ywalk_scalar(w, node, key, allowed);
 	if (!s)
 		return;
 	if (streq(s, "unlimited")) {
@@ -335,7 +389,7 @@ static void field_count(struct ywalk *w, yaml_node_t *node, const char *key, str
 				     .origin = ywalk_origin(w, node) };
 		return;
 	}
-	if (parse_int64(s, &v) < 0 || v < 1) {
+	if (parse_int64(s, &v) < 0 || v < 1 || (f->max > 0 && v > f->max)) {
 		ywalk_error(w, node, key, "'%.40s' is not allowed (allowed: %s)", s, allowed);
 		return;
 	}
@@ -445,7 +499,7 @@ void ywalk_field(struct ywalk *w, yaml_node_t *node, const char *key, const stru
 	case YF_SIZE_BYTES:
 		return field_size(w, node, key, f, target);
 	case YF_COUNT:
-		return field_count(w, node, key, target);
+		return field_count(w, node, key, f, target);
 	case YF_CPUS:
 	case YF_NODES:
 		return field_cpus(w, node, key, f->kind == YF_NODES, target);

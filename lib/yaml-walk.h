@@ -28,9 +28,10 @@ struct ywalk {
 
 enum yfield_kind {
 	YF_INT,	       /* pint, min..max; with YF_MINUS_ONE also -1 */
-	YF_SIZE_KIB,   /* psize, bare number in KiB */
-	YF_SIZE_BYTES, /* psize, bare number in bytes */
-	YF_COUNT,      /* psize holding a count (IOPS): an integer >= 1 or "unlimited" */
+	YF_SIZE_KIB,   /* psize, bare number in KiB; at least min, at most max when max > 0 */
+	YF_SIZE_BYTES, /* psize, bare number in bytes; likewise */
+	YF_COUNT,      /* psize holding a count (IOPS): an integer >= 1 (<= max when max > 0) or
+			  "unlimited" */
 	YF_CPUS,       /* pcpus, CPU list checked against the host */
 	YF_NODES,      /* pcpus, NUMA node list checked against the host */
 	YF_ENUM,       /* penum, one of table[] */
@@ -81,6 +82,18 @@ const char *ywalk_scalar(struct ywalk *w, yaml_node_t *node, const char *key, co
  */
 bool ywalk_mapping(struct ywalk *w, yaml_node_t *node, const char *key, const struct yfield *fields,
 		   size_t n_fields, void *base, yhint_fn hint);
+
+/* Calls fn for each entry of a list node ("key[i]" for diagnostics); null is an empty list. */
+void ywalk_list(struct ywalk *w, yaml_node_t *node, const char *key,
+		void (*fn)(struct ywalk *w, yaml_node_t *item, const char *key, void *base),
+		void *base);
+
+/*
+ * Walks one list entry like ywalk_mapping. False when it is not a mapping or one of its own
+ * values was wrong: checks across its keys would then only repeat the same mistake in other words.
+ */
+bool ywalk_entry(struct ywalk *w, yaml_node_t *node, const char *key, const struct yfield *fields,
+		 size_t n, void *entry);
 
 /* Parses one field's value into base + f->offset (the typed kinds above). */
 void ywalk_field(struct ywalk *w, yaml_node_t *node, const char *key, const struct yfield *f,

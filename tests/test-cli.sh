@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# kvmtunectl check/show, and run refusing a broken merged policy, as an administrator meets
-# them: file modes and owners (sshd-style StrictModes), size and count limits, several broken
-# files in one run, exit codes, and `show` with origins. Usage: test-cli.sh KVMTUNECTL
+# kvmtunectl check/show, run refusing a broken merged policy, and import-libvirt, as an
+# administrator meets them: file modes and owners (sshd-style StrictModes), size and count
+# limits, several broken files in one run, exit codes, and `show` with origins.
+# Usage: test-cli.sh KVMTUNECTL
 set -euo pipefail
 
 ctl=$1
@@ -167,6 +168,40 @@ expect "run: no group made, no command run" 0 "left: none"
 for group in $(find /sys/fs/cgroup -maxdepth 2 -name "$parent" -type d); do
 	find "$group" -depth -type d -exec rmdir {} \; # only ever ours: made by this test's run
 done
+
+# import-libvirt as a script meets it: stdin, --strict, usage, and `show` of what it wrote.
+kt import-libvirt - <"$src/libvirt/numatune.xml"
+expect "import-libvirt -: reads stdin, named <stdin> in origins" 0 'mode: interleave  # <stdin>:6'
+expect "import-libvirt -: notes name <stdin> and the line" 0 "<stdin>:7: warning: numatune: not carried over"
+kt import-libvirt --strict "$src/libvirt/numatune.xml"
+expect "import-libvirt --strict: exit 1 when something was left out" 1 "1 not (each named above"
+kt import-libvirt --strict "$src/libvirt/memtune.xml"
+expect "import-libvirt --strict: exit 0 when everything was carried over" 0 "nothing left out"
+kt import-libvirt
+expect "import-libvirt without a file is a usage error" 2 "import-libvirt: needs one FILE"
+kt import-libvirt "$tmp/no-such.xml"
+expect "import-libvirt of a missing file names it" 1 "no-such.xml: No such file or directory"
+mkdir -m 0755 "$tmp/imported" "$tmp/imported/policy.d"
+kt import-libvirt "$src/libvirt/cputune.xml"
+cp "$tmp/out" "$tmp/imported/policy.d/50-web-01.yaml"
+chmod 0644 "$tmp/imported/policy.d/50-web-01.yaml"
+kt -C "$tmp/imported" show --match name=web-01,uuid=6b29fc40-ca47-1067-b31d-00dd010662da
+expect "import-libvirt: show of the domain's identity applies the import" 0 \
+	"vcpusched:"
+expect "import-libvirt: show names the imported file and line" 0 \
+	"shares: 2048  # $tmp/imported/policy.d/50-web-01.yaml:8"
+kt -C "$tmp/imported" show --match name=web-02,uuid=6b29fc40-ca47-1067-b31d-00dd010662da
+expect "import-libvirt: another name does not match" 0 "# no policy applies"
+kt import-libvirt "$src/libvirt/disks.xml"
+cp "$tmp/out" "$tmp/imported/policy.d/60-disks-01.yaml"
+printf 'match: { name: disks-01 }\ndisks:\n  - { id: fdc0-0-0, total_iops_sec: 20 }\n' \
+	>"$tmp/imported/policy.d/70-more.yaml"
+chmod 0644 "$tmp/imported/policy.d/"*.yaml
+kt -C "$tmp/imported" show --match name=disks-01
+expect "show: disks: each value with the file:line it comes from" 0 \
+	"total_iops_sec: 20  # $tmp/imported/policy.d/70-more.yaml:3"
+expect "show: disks: earlier values keep theirs" 0 \
+	"  - id: \"ide0-1-0\"  # $tmp/imported/policy.d/60-disks-01.yaml:"
 
 echo
 if [ "$failures" -gt 0 ]; then

@@ -29,7 +29,7 @@ chmod 0644 "$tmp/etc/kvmtuned.yaml" "$tmp/etc/policy.d/"*.yaml
 "$ctl" --sys-root "$src/tests/sysfs/numa2" -C "$tmp/etc" check -v >"$tmp/normalized.yaml"
 n=$(grep -c '^---$' "$tmp/normalized.yaml")
 echo "$n documents normalized"
-[ "$n" = 7 ] || { echo "FAIL: expected 7 documents (defaults + 6 examples), got $n"; exit 1; }
+[ "$n" = 8 ] || { echo "FAIL: expected 8 documents (defaults + 7 examples), got $n"; exit 1; }
 chmod 0644 "$tmp/normalized.yaml"
 "$ctl" --sys-root "$src/tests/sysfs/numa2" check "$tmp/normalized.yaml"
 echo "ok: the shipped configuration checks, and so does its normalized form"

@@ -37,7 +37,8 @@ static const char policy_text[] =
 	"  weight: 500\n"
 	"  devices:\n"
 	"    - { path: /dev/sda, weight: 800, read_bytes_sec: 100M, write_iops_sec: 1000 }\n"
-	"numatune: { memory: { mode: strict, nodeset: \"1\" } }\n";
+	"numatune: { memory: { mode: strict, nodeset: \"1\" } }\n"
+	"disks: [ { id: virtio-disk0, total_iops_sec: 500 } ]\n";
 
 static struct vm test_vm(void)
 {

@@ -373,3 +373,99 @@ TEST(dump_with_origins)
 	free(text);
 	policy_file_free(f);
 }
+
+/* disks: per id; within a disk the total/read/write trio of one kind and level is one setting. */
+TEST(disks_merge_per_id_then_trio)
+{
+	struct policy_file *a = parse("a.yaml", "disks:\n"
+						"  - id: d0\n"
+						"    total_bytes_sec: 50M\n"
+						"    total_bytes_sec_max: 100M\n"
+						"    read_iops_sec: 100\n"
+						"    group: g\n"
+						"  - { id: d1, total_iops_sec: 10 }\n");
+	struct policy_file *b = parse("b.yaml", "disks:\n"
+						"  - id: d0\n"
+						"    read_bytes_sec: 10M\n"
+						"    write_bytes_sec: 20M\n"
+						"  - { id: d2, write_iops_sec: 5, group: h }\n");
+	struct policy eff = {};
+	struct diag_list diags = {};
+	const struct disk_throttle *d0;
+	char *text;
+
+	ASSERT_OK(policy_merge(&eff, &a->docs[0]));
+	ASSERT_OK(policy_merge(&eff, &b->docs[0]));
+	ASSERT_EQ(eff.disks.n, 3);
+	d0 = &eff.disks.items[0];
+	ASSERT_STREQ(d0->id, "d0");
+	ASSERT_FALSE(d0->limits[DISK_BYTES][DISK_TOTAL].rate.set);
+	ASSERT_EQ_U64(disk_value(&d0->limits[DISK_BYTES][DISK_READ].rate), 10 << 20);
+	ASSERT_STREQ(d0->limits[DISK_BYTES][DISK_WRITE].rate.origin.file, "b.yaml");
+	ASSERT_EQ(d0->limits[DISK_BYTES][DISK_WRITE].rate.origin.line, 4);
+	ASSERT_EQ_U64(disk_value(&d0->limits[DISK_IOPS][DISK_READ].rate), 100);
+	ASSERT_STREQ(d0->group.value, "g");
+	ASSERT_STREQ(d0->group.origin.file, "a.yaml");
+	ASSERT_STREQ(eff.disks.items[2].id, "d2");
+	/* The burst a.yaml gave the total rate b.yaml replaced now lacks its base: named. */
+	ASSERT_OK(policy_check_effective(&eff, &diags));
+	ASSERT_EQ(diags.n_errors, 1);
+	text = diag_format(&diags.items[0]);
+	ASSERT_STREQ(text, "a.yaml:4:26: error: disks[d0].total_bytes_sec_max: a burst needs its "
+			   "base rate total_bytes_sec (allowed: total_bytes_sec_max only together "
+			   "with total_bytes_sec)");
+	free(text);
+	diag_list_done(&diags);
+	policy_done(&eff);
+	policy_file_free(a);
+	policy_file_free(b);
+}
+
+TEST(disks_group_needs_same_limits_across_files)
+{
+	struct policy_file *a =
+		parse("a.yaml", "disks:\n  - { id: d0, total_iops_sec: 100, group: g }\n");
+	struct policy_file *b =
+		parse("b.yaml", "disks:\n  - { id: d1, total_iops_sec: 200, group: g }\n");
+	struct policy_file *c = parse("c.yaml", "disks:\n  - { id: d1, total_iops_sec: 100 }\n");
+	struct policy eff = {};
+	struct diag_list diags = {};
+	char *text;
+
+	ASSERT_OK(policy_merge(&eff, &a->docs[0]));
+	ASSERT_OK(policy_merge(&eff, &b->docs[0]));
+	ASSERT_OK(policy_check_effective(&eff, &diags));
+	ASSERT_EQ(diags.n_errors, 1);
+	text = diag_format(&diags.items[0]);
+	ASSERT_STREQ(text, "b.yaml:2:43: error: disks[d1].group: shares throttle group 'g' with "
+			   "disk 'd0' (a.yaml:2) but not its limits (allowed: the same limits on "
+			   "every disk of a group: QEMU keeps one set of limits per group)");
+	free(text);
+	diag_list_done(&diags);
+	ASSERT_OK(policy_merge(&eff, &c->docs[0]));
+	ASSERT_OK(policy_check_effective(&eff, &diags));
+	ASSERT_EQ(diags.n_errors, 0);
+	diag_list_done(&diags);
+	policy_done(&eff);
+	policy_file_free(a);
+	policy_file_free(b);
+	policy_file_free(c);
+}
+
+TEST(disks_dump_with_origins)
+{
+	struct policy_file *f =
+		parse("o.yaml", "disks:\n"
+				"  - { id: virtio-disk0, total_bytes_sec: 52428800,\n"
+				"      read_iops_sec: 500, write_iops_sec: unlimited }\n");
+	char *text = NULL;
+
+	ASSERT_OK(policy_dump(&f->docs[0], true, &text));
+	ASSERT_STREQ(text, "disks:\n"
+			   "  - id: \"virtio-disk0\"  # o.yaml:2\n"
+			   "    total_bytes_sec: \"50M\"  # o.yaml:2\n"
+			   "    read_iops_sec: 500  # o.yaml:3\n"
+			   "    write_iops_sec: unlimited  # o.yaml:3\n");
+	free(text);
+	policy_file_free(f);
+}

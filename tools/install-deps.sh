@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
-	libjson-c-dev scdoc)
+	libjson-c-dev libxml2-dev scdoc)
 test=(clang clang-format python3 qemu-system-x86 groff-base man-db bash-completion)
 demo=(qemu-system-x86)
 # The package: debian/control's Build-Depends and the tools around them.

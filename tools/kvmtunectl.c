@@ -12,9 +12,15 @@ static const struct {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
 } verbs[] = {
-	{ "check", verb_check },   { "show", verb_show },     { "list", verb_list },
-	{ "status", verb_status }, { "verify", verb_verify }, { "apply", verb_apply },
-	{ "run", verb_run },	   { "reload", verb_reload },
+	{ "check", verb_check },
+	{ "show", verb_show },
+	{ "list", verb_list },
+	{ "status", verb_status },
+	{ "verify", verb_verify },
+	{ "apply", verb_apply },
+	{ "run", verb_run },
+	{ "reload", verb_reload },
+	{ "import-libvirt", verb_import_libvirt },
 };
 
 static void help(void)
@@ -41,6 +47,9 @@ static void help(void)
 	       "                            Start QEMU already inside its VM group\n"
 	       "  reload                    Make kvmtuned re-read its configuration and\n"
 	       "                            re-enforce; returns when that is done\n"
+	       "  import-libvirt [--strict] FILE|-\n"
+	       "                            A libvirt domain XML's tuning as a policy on\n"
+	       "                            stdout; what cannot be carried over on stderr\n"
 	       "\n"
 	       "Options:\n"
 	       "  -C, --config-dir DIR      Configuration directory (default %s)\n"

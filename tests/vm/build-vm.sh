@@ -29,7 +29,7 @@ SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 HOST_PKGS=(mmdebstrap qemu-system-x86 e2fsprogs xz-utils)
 GUEST_PKGS=(systemd systemd-sysv dbus udev kmod procps qemu-system-x86 numactl
             systemd-container libyaml-0-2 libnuma1 libsystemd0 libcgroup2
-            libjson-c5 python3 util-linux meson ninja-build)
+            libjson-c5 libxml2 python3 util-linux meson ninja-build)
 
 # Kernel module directories copied into the guest (the whole set is ~400 MB).
 MODULE_DIRS=(kernel/arch kernel/block kernel/crypto kernel/fs kernel/lib

@@ -47,6 +47,12 @@ done
 for c in tests/policy/*.yaml; do
 	run "golden $(basename "$c" .yaml)" tests/run-golden.sh "$build/tools/kvmtunectl" "$c"
 done
+for c in tests/libvirt/*.xml; do
+	run "golden import-$(basename "$c" .xml)" tests/run-import.sh "$build/tools/kvmtunectl" "$c"
+done
+[ -d "$share/libvirt-domains" ] && export KVMTUNE_LIBVIRT_CORPUS=$share/libvirt-domains
+# A sample: the host runs the whole corpus; here each process start costs seconds (TCG).
+KVMTUNE_CORPUS_EVERY=12 run "import-corpus" tests/test-import-corpus.sh "$build/tools/kvmtunectl"
 run "cli" tests/test-cli.sh "$build/tools/kvmtunectl"
 run "conf" tests/test-conf.sh "$build/tools/kvmtunectl"
 run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl"

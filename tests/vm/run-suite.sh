@@ -38,6 +38,12 @@ fi
 echo "$top" >"$share/host-top"
 echo "${2:-.}" >"$share/filter"
 cp tests/vm/guest-suite.sh "$share/run.sh"
+# The shared corpus of libvirt domain XMLs, when it is there: test data for the guest's run,
+# not part of the project (test-import-corpus.sh skips without it).
+for c in "$top/../shared/corpus/libvirt-domains" "$top/../../shared/corpus/libvirt-domains" \
+	/work/shared/corpus/libvirt-domains; do
+	[ -d "$c" ] && { cp -r "$c" "$share/libvirt-domains"; break; }
+done
 
 rc=0
 tests/vm/run-vm.sh "$image" "$share" "$timeout" || rc=$?
