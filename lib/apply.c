@@ -338,20 +338,29 @@ static bool cgroup_is_in(const char *cgroup, const char *group, bool subtree)
 	       (cgroup[n] == '\0' || (subtree && cgroup[n] == '/'));
 }
 
-/* Is the thread's group for this hierarchy `group` (or below it, with subtree)? */
+/*
+ * Is the thread's group for this hierarchy `group` (or below it, with subtree)? When it is not,
+ * *where (if not NULL and still NULL) gets the group it is in, for the report: on v1 under
+ * systemd that is how a move by systemd shows.
+ */
 static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t tid, int version,
-		     bool subtree)
+		     bool subtree, char **where)
 {
 	_cleanup_free_ char *cur = NULL;
 	int r = proc_read_cgroup(ctx->proc_fd, a->pid, tid,
 				 version == 1 ? cgroup_controller_v1_name(a->controller) : NULL,
 				 &cur);
 
-	return r < 0 ? r : cgroup_is_in(cur, a->group, subtree);
+	if (r < 0)
+		return r;
+	r = cgroup_is_in(cur, a->group, subtree);
+	if (r == 0 && where && !*where)
+		*where = TAKE_PTR(cur);
+	return r;
 }
 
 static enum apply_outcome do_attach(struct run *run, const struct action *a, int fd, int version,
-				    int *error)
+				    char **old, int *error)
 {
 	bool process = a->kind == ACTION_ATTACH_PROCESS;
 	char id[16];
@@ -364,7 +373,7 @@ static enum apply_outcome do_attach(struct run *run, const struct action *a, int
 		r = proc_list_tids(run->ctx->proc_fd, a->pid, &tids, &n);
 		for (size_t i = 0; r >= 0 && i < n; i++) {
 			/* v2: threads in the VM's thread groups are inside it already */
-			int in = thread_in(run->ctx, a, tids[i], version, version == 2);
+			int in = thread_in(run->ctx, a, tids[i], version, version == 2, old);
 
 			if (in == 0 || (in < 0 && !is_gone(in)))
 				r = -1;
@@ -372,7 +381,7 @@ static enum apply_outcome do_attach(struct run *run, const struct action *a, int
 		if (r >= 0)
 			return APPLY_UNCHANGED;
 	} else {
-		r = thread_in(run->ctx, a, a->tid, version, false);
+		r = thread_in(run->ctx, a, a->tid, version, false, old);
 		if (r > 0)
 			return APPLY_UNCHANGED;
 		if (r < 0 && is_gone(r))
@@ -723,7 +732,7 @@ static enum apply_outcome apply_one(struct run *run, const struct action *a, cha
 		return do_write(run, a, fd, version, old, error);
 	case ACTION_ATTACH_PROCESS:
 	case ACTION_ATTACH_THREAD:
-		return do_attach(run, a, fd, version, error);
+		return do_attach(run, a, fd, version, old, error);
 	case ACTION_AFFINITY:
 		return do_affinity(run, a, old, error);
 	case ACTION_SCHEDULER:

@@ -105,6 +105,8 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		fprintf(f, "%s %d -> ", a->kind == ACTION_ATTACH_PROCESS ? "pid" : "tid",
 			(int)(a->kind == ACTION_ATTACH_PROCESS ? a->pid : a->tid));
 		print_path(r->fs, a, f);
+		if (old && o != APPLY_FAILED)
+			fprintf(f, " (was in %s)", old);
 		break;
 	case ACTION_AFFINITY: {
 		_cleanup_free_ char *cpus = cpuset_format(&a->cpus);
