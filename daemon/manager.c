@@ -23,6 +23,25 @@ struct pass {
 	bool drift; /* a rescan: anything changed was someone else's change */
 };
 
+/*
+ * A thread found outside its group by a rescan. On v1, systemd moves a process it counts as its
+ * unit's (the whole process, into the unit's group) when that unit or its slice first gets a
+ * controller: this line is how an administrator sees it.
+ */
+static void log_moved_back(struct pass *p, const struct log_about *about, const struct action *a,
+			   const char *old)
+{
+	bool thread = a->kind == ACTION_ATTACH_THREAD;
+	int fd, version = 0;
+
+	(void)cgroup_fs_controller(&p->m->cgroups, a->controller, &fd, &version);
+	log_about(LOG_NOTICE, about,
+		  "reverted a move of the %s (%s %d, %s hierarchy): %s again, not %s", a->what,
+		  thread ? "tid" : "pid", (int)(thread ? a->tid : a->pid),
+		  version == 1 ? cgroup_controller_v1_name(a->controller) : "unified", a->group,
+		  old ?: "?");
+}
+
 static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
 		   int error)
 {
@@ -53,6 +72,9 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		else if (a->kind == ACTION_MACHINE)
 			log_about(LOG_INFO, &about, "registered with systemd-machined as %s",
 				  a->value);
+		else if (p->drift &&
+			 (a->kind == ACTION_ATTACH_THREAD || a->kind == ACTION_ATTACH_PROCESS))
+			log_moved_back(p, &about, a, old);
 		else
 			log_about(LOG_DEBUG, &about, "%s %s %s", action_kind_to_string(a->kind),
 				  a->what, a->group ?: "");
