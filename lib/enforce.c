@@ -196,37 +196,70 @@ static bool vm_runs_in(const struct vm *vms, size_t n_vms, const char *scope_nam
 	return false;
 }
 
-static int remove_if_stale(struct enforcer *e, const char *name, const struct vm *vms, size_t n_vms,
-			   struct apply_stats *stats)
+static bool is_vm_group(const char *name)
 {
-	_cleanup_free_ char *group = NULL;
-
 	/* Only VM groups: a slice such as kvmtune-test.slice also lives here on systemd. */
-	if (strncmp(name, "kvmtune-", 8) != 0 || !has_suffix(name, ".scope") ||
-	    vm_runs_in(vms, n_vms, name))
-		return 0;
-	if (asprintf(&group, "%s/%s", host_facts(e)->parent, name) < 0)
-		return -ENOMEM;
-	return enforce_remove(e, group, stats);
+	return strncmp(name, "kvmtune-", 8) == 0 && has_suffix(name, ".scope");
+}
+
+/* Adds the VM groups below the parent of one hierarchy to names, each name once. */
+static int list_vm_groups(struct enforcer *e, int hierarchy_fd, char ***names, size_t *n,
+			  size_t *allocated)
+{
+	int fd = cgroup_open(hierarchy_fd, host_facts(e)->parent, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		safe_close(fd);
+		return 0; /* no parent yet: nothing to remove */
+	}
+	for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+		bool seen = false;
+
+		if (de->d_type != DT_DIR || !is_vm_group(de->d_name))
+			continue;
+		for (size_t i = 0; i < *n && !seen; i++)
+			seen = streq((*names)[i], de->d_name);
+		if (seen)
+			continue;
+		if (GROW_ARRAY(*names, *allocated, *n + 1) < 0 ||
+		    !((*names)[*n] = strdup(de->d_name)))
+			r = -ENOMEM;
+		else
+			(*n)++;
+	}
+	closedir(d);
+	return r;
 }
 
 int enforce_remove_stale(struct enforcer *e, const struct vm *vms, size_t n_vms,
 			 struct apply_stats *stats)
 {
-	int fd, version, r = 0;
-	DIR *d;
+	char **names = NULL;
+	size_t n = 0, allocated = 0;
+	int r = 0;
 
-	if (cgroup_fs_controller(e->cgroups, CGROUP_CPU, &fd, &version) < 0)
-		return 0;
-	fd = cgroup_open(fd, host_facts(e)->parent, O_RDONLY | O_DIRECTORY);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		safe_close(fd);
-		return 0; /* no parent yet: nothing to remove */
+	/* On v1 every hierarchy is looked at: systemd trims machine.slice in a hierarchy it stops
+	 * needing there, so an ended VM's cpu group may be gone while its cpuset group (never
+	 * systemd's) stays. v2 is one hierarchy. */
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX && r >= 0; c++) {
+		int fd, version;
+
+		if (cgroup_fs_controller(e->cgroups, c, &fd, &version) >= 0 &&
+		    (version == 1 || c == CGROUP_CPU))
+			r = list_vm_groups(e, fd, &names, &n, &allocated);
 	}
-	for (struct dirent *de; r >= 0 && (de = readdir(d));)
-		if (de->d_type == DT_DIR)
-			r = remove_if_stale(e, de->d_name, vms, n_vms, stats);
-	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *group = NULL;
+
+		if (r >= 0 && !vm_runs_in(vms, n_vms, names[i]))
+			r = asprintf(&group, "%s/%s", host_facts(e)->parent, names[i]) < 0
+				    ? -ENOMEM
+				    : enforce_remove(e, group, stats);
+		free(names[i]);
+	}
+	free(names);
 	return r;
 }
 
