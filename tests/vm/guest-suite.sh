@@ -67,6 +67,7 @@ run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$b
 KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 KVMTUNE_THROWAWAY_HOST=1 run "systemd-live" tests/test-systemd-live.sh "$build"
+run "v1-delegation" tests/test-v1-delegation.sh # skips on unified
 
 echo "guest: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
