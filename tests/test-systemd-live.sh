@@ -22,7 +22,8 @@
 set -uo pipefail
 
 build=$(cd "$1" && pwd)
-failures=0
+# shellcheck source=tests/live.sh
+. "$(dirname "$0")/live.sh"
 
 if [ "$(cat /proc/1/comm)" != systemd ]; then
 	echo "skipped: PID 1 is not systemd (the guests of tests/vm run this)"
@@ -32,26 +33,11 @@ if [ "${KVMTUNE_THROWAWAY_HOST:-}" != 1 ]; then
 	echo "skipped: installs kvmtuned system-wide; set KVMTUNE_THROWAWAY_HOST=1 on a host for that"
 	exit 77
 fi
-if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-	layout=unified
-elif [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then
-	layout=hybrid
-else
-	layout=legacy
-fi
-
-check() { # DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1"
-		failures=$((failures + 1))
-	fi
-}
+layout=$(cgroup_layout)
 
 unit='kvmtune-sd\x2dvm.scope'
 service=sd-vm-qemu.service
-if [ $layout = unified ]; then
+if [ "$layout" = unified ]; then
 	group=/sys/fs/cgroup/kvmtune.slice/kvmtune-test.slice/$unit
 	cpuset=$group
 	weight_file=$group/cpu.weight
@@ -67,14 +53,6 @@ else
 fi
 weight() { cat "$weight_file" 2>/dev/null; }
 weight_is() { test "$(weight)" = "$1"; } # evaluated at each try
-wait_for() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.1
-	done
-}
 # Anonymous pages of pid on NUMA node 1, in percent of all its anonymous pages.
 anon_on_node1() {
 	awk '/anon=/ { for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) { split($i, kv, "="); n[kv[1]] += kv[2]; all += kv[2] } }
@@ -135,7 +113,7 @@ echo "info: before: $(anon_on_node1 "$qemu")% of QEMU's anonymous memory on node
 
 check "systemctl start kvmtuned (Type=notify) succeeds" systemctl start kvmtuned
 check "the unit is active" systemctl is-active --quiet kvmtuned
-if [ $layout = unified ]; then
+if [ "$layout" = unified ]; then
 	check "backend auto chose systemd (journal)" \
 		grep -q 'backend: systemd (auto)' <(journalctl -u kvmtuned -o cat --no-pager)
 else
@@ -144,7 +122,7 @@ else
 		<(journalctl -u kvmtuned -o cat --no-pager)
 fi
 check "the running VM is enforced (cpu weight ${weights[0]})" wait_for 30 weight_is "${weights[0]}"
-if [ $layout = unified ]; then
+if [ "$layout" = unified ]; then
 	check "...in its scope, an active unit" systemctl is-active --quiet "$unit"
 	check "...delegated, in kvmtune-test.slice" test \
 		"$(systemctl show -p Delegate -p Slice --value "$unit" | sort | tr '\n' ' ')" = "kvmtune-test.slice yes "
@@ -168,14 +146,14 @@ check "systemctl shows the daemon's STATUS=" grep -q "VM(s)" <<<"$status"
 sed -i 's/shares: 2048/shares: 4096/' /etc/kvmtune/policy.d/10-sd.yaml
 check "systemctl reload kvmtuned succeeds" systemctl reload kvmtuned
 check "...and returns after re-enforcement (cpu weight ${weights[1]} at once)" weight_is "${weights[1]}"
-if [ $layout = unified ]; then
+if [ "$layout" = unified ]; then
 	check "...through the unit (CPUWeight=400)" test "$(systemctl show -p CPUWeight --value "$unit")" = 400
 fi
 systemctl daemon-reload
 sleep 1
 check "systemctl daemon-reload keeps every value (apply --dry-run: 0 would change)" would_change_none
 
-if [ $layout != unified ]; then
+if [ "$layout" != unified ]; then
 	# systemd realizes machine.slice for a unit of its own there: kvmtune's groups stay.
 	systemd-run --quiet --scope --slice=machine.slice -p CPUWeight=50 -p MemoryMax=100M sleep 30 &
 	sibling=$!
@@ -213,7 +191,7 @@ check "systemd-analyze security: exposure at most 2.5" \
 	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+$/) exit !($i <= 2.5) }' <<<"$exposure"
 
 systemctl stop $service 2>/dev/null
-if [ $layout = unified ]; then
+if [ "$layout" = unified ]; then
 	check "the VM's exit ends its scope" wait_for 10 unit_gone
 	check "...and machined forgets it" wait_for 10 not_listed
 	systemctl stop kvmtune-test.slice kvmtune.slice 2>/dev/null

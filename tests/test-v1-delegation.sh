@@ -26,23 +26,8 @@ if ! [ -b /dev/vda ]; then
 	exit 77
 fi
 
-failures=0
-check() { # DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1"
-		failures=$((failures + 1))
-	fi
-}
-wait_for() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.1
-	done
-}
+# shellcheck source=tests/live.sh
+. "$(dirname "$0")/live.sh"
 
 n=$((RANDOM * 32768 + RANDOM))
 slice=kvmtunetest$n.slice

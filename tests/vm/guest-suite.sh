@@ -15,13 +15,9 @@ cd "$host_top"
 build=$host_top/build-guest
 passed=0 failed=0 skipped=0
 
-if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-	layout=unified
-elif [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then
-	layout=hybrid
-else
-	layout=legacy
-fi
+# shellcheck source=tests/live.sh
+. tests/live.sh
+layout=$(cgroup_layout)
 echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), cgroup $layout ($(stat -fc %T /sys/fs/cgroup)), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
 echo "guest: $(systemctl is-system-running 2>&1), NUMA nodes $(cat /sys/devices/system/node/online), CPUs $(cat /sys/devices/system/cpu/online)"
 
