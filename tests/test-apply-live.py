@@ -586,11 +586,15 @@ def main():
                                "-display", "none", "-nodefaults", "-S"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
         procs.append(rp)
-        deadline = time.monotonic() + 10
+        # run confines itself first (with systemd: a scope, properties, machined: seconds in a
+        # loaded guest), then execs QEMU: the checks below are about QEMU.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not os.path.exists("/proc/%d/exe" % rp.pid):
             time.sleep(0.01)
-        while time.monotonic() < deadline and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
+        while time.monotonic() < deadline and rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
             time.sleep(0.01)
+        check("run: execs QEMU", rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) == QEMU,
+              "exit %s" % rp.poll())
         cg = open("/proc/%d/cgroup" % rp.pid).read()
         where = "%s/%s/emulator" % (PARENT, scope("apl-run"))
         check("run: QEMU's main thread is in its emulator group", where in cg, cg)
