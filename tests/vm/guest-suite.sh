@@ -25,21 +25,22 @@ filter=$(cat "$share/filter" 2>/dev/null || echo .)
 mkdir -p "$share/logs"
 
 run() { # NAME COMMAND...
-	local name=$1 rc=0 out
+	local name=$1 rc=0 out t0=$SECONDS took
 	shift
 	grep -qE -- "$filter" <<<"$name" || return 0
 	out=$("$@" 2>&1) || rc=$?
+	took="$((SECONDS - t0)) s"
 	printf '%s\n' "$out" >"$share/logs/${name//[^A-Za-z0-9_.-]/_}.log" # the whole output, on the host
 	case $rc in
 	0)
 		passed=$((passed + 1))
-		echo "PASS $name$(grep -q '^ok: ' <<<"$out" && echo " ($(grep -c '^ok: ' <<<"$out") checks, $(grep -c '^skipped: ' <<<"$out") skipped parts)")"
+		echo "PASS $name$(grep -q '^ok: ' <<<"$out" && echo " ($(grep -c '^ok: ' <<<"$out") checks, $(grep -c '^skipped: ' <<<"$out") skipped parts)") [$took]"
 		grep '^info: ' <<<"$out" | sed 's/^info: /    /' # figures a test reports
 		;;
-	77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 skipped <<<"$out")" ;;
+	77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 skipped <<<"$out") [$took]" ;;
 	*)
 		failed=$((failed + 1))
-		echo "FAIL $name (exit $rc)"
+		echo "FAIL $name (exit $rc) [$took]"
 		grep -A4 '^FAIL: ' <<<"$out" | sed 's/^/    /' | head -n 80 # every failed check
 		echo "    ... the end of its output:"
 		sed 's/^/    /' <<<"$out" | tail -n 40
