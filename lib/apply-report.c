@@ -34,8 +34,10 @@ static char *done(const struct action *a, const char *old, bool drift)
 		break;
 	case ACTION_ATTACH_THREAD:
 	case ACTION_ATTACH_PROCESS:
-		r = asprintf(&s, "%s %s %d into %s (was in %s)", drift ? "moved back" : "moved",
-			     a->kind == ACTION_ATTACH_THREAD ? "tid" : "pid", (int)a->tid, a->group,
+		r = asprintf(&s, "%s the %s (%s %d) into %s (was in %s)",
+			     drift ? "moved back" : "moved", a->what,
+			     a->kind == ACTION_ATTACH_THREAD ? "tid" : "pid",
+			     (int)(a->kind == ACTION_ATTACH_THREAD ? a->tid : a->pid), a->group,
 			     old ?: "?");
 		break;
 	case ACTION_SCOPE:

@@ -199,8 +199,8 @@ static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t 
 	if (r < 0)
 		return r;
 	r = cgroup_path_is_in(cur, a->group, subtree);
-	if (ret_where && !*ret_where)
-		*ret_where = TAKE_PTR(cur); /* where it was, for the report */
+	if (r == 0 && ret_where && !*ret_where)
+		*ret_where = TAKE_PTR(cur); /* where it is, for the report: how systemd's moves show */
 	return r;
 }
 
@@ -221,7 +221,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 		r = proc_list_tids(run->ctx->proc_fd, a->pid, &tids, &n);
 		for (size_t i = 0; r >= 0 && i < n; i++) {
 			/* v2: threads in the VM's thread groups are inside it already */
-			int in = thread_in(run->ctx, a, tids[i], version, version == 2, NULL);
+			int in = thread_in(run->ctx, a, tids[i], version, version == 2, &s->old);
 
 			if (in == 0 || (in < 0 && !apply_is_gone(in)))
 				r = -1;

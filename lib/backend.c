@@ -20,8 +20,9 @@ static int systemd_usable(const struct settings *s, const struct cgroup_fs *fs,
 		return asprintf(ret_why, "systemd is not PID 1") < 0 ? -ENOMEM : -ENOMEDIUM;
 	if (fs->layout != CGROUP_UNIFIED)
 		return asprintf(ret_why,
-				"the cgroup hierarchy is %s, not unified (cgroup v2 only): on v1 "
-				"systemd 252 rewrites blkio weights its own way and leaves cpusets",
+				"the cgroup hierarchy is %s, not unified (cgroup v2 only): on v1 a "
+				"scope's Delegate=yes hands over no cpuset and no blkio group, so "
+				"pinning and throttles would stay outside the unit",
 				cgroup_layout_to_string(fs->layout)) < 0
 			       ? -ENOMEM
 			       : -EOPNOTSUPP;

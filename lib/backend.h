@@ -4,8 +4,10 @@
 /*
  * Which backend writes a host's VM groups (spec §5 `backend`). systemd: every VM group is a
  * delegated transient scope, its own values unit properties; it needs systemd as PID 1 whose
- * bus answers, the unified cgroup hierarchy (systemd 252 maps v1 weights its own way and
- * never manages v1 cpusets), and a slice as cgroup_parent. cgroupfs: kvmtune writes it all.
+ * bus answers, the unified cgroup hierarchy (on v1, systemd 252 delegates a scope's cpu,
+ * cpuacct, memory and pids groups only: cpuset and blkio would stay outside the unit; README
+ * has what the v1 guests measured), and a slice as cgroup_parent. cgroupfs: kvmtune writes it
+ * all.
  */
 
 #include "cgroup-fs.h"

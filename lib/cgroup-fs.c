@@ -69,6 +69,23 @@ static void read_v2_controllers(struct cgroup_fs *fs)
 				fs->v2[c] = true;
 }
 
+/*
+ * systemd mounts cpu and cpuacct as one hierarchy ("cpu,cpuacct", both names symlinks to it):
+ * then cpuacct is not a hierarchy of its own, and its groups are cpu's. Keeping both would plan
+ * every group and thread move twice, the second already done by the first.
+ */
+static void drop_comounted(struct cgroup_fs *fs)
+{
+	struct stat cpu, acct;
+
+	if (fs->v1_fd[CGROUP_CPU] < 0 || fs->v1_fd[CGROUP_CPUACCT] < 0)
+		return;
+	if (fstat(fs->v1_fd[CGROUP_CPU], &cpu) < 0 || fstat(fs->v1_fd[CGROUP_CPUACCT], &acct) < 0)
+		return;
+	if (cpu.st_dev == acct.st_dev)
+		fs->v1_fd[CGROUP_CPUACCT] = safe_close(fs->v1_fd[CGROUP_CPUACCT]);
+}
+
 int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
 {
 	struct cgroup_fs fs = { .unified_fd = -EBADF };
@@ -102,6 +119,7 @@ int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
 		/* "cpu" is often a symlink to "cpu,cpuacct": /sys/fs/cgroup is the kernel's. */
 		fs.v1_fd[c] = open_mount(root_fd, v1_names[c], CGROUP_SUPER_MAGIC);
+	drop_comounted(&fs);
 	*ret = fs;
 	return 0;
 }

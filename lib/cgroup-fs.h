@@ -36,7 +36,9 @@ struct cgroup_fs {
 
 /*
  * Opens the hierarchies below root (normally /sys/fs/cgroup), telling the layout from the
- * filesystem types. Returns 0, -ENOMEDIUM when root is no cgroup mount, or -errno.
+ * filesystem types. cpuacct mounted together with cpu ("cpu,cpuacct", as systemd mounts them)
+ * is not opened: its groups are cpu's. Returns 0, -ENOMEDIUM when root is no cgroup mount, or
+ * -errno.
  */
 int cgroup_fs_open(const char *root, struct cgroup_fs *ret);
 

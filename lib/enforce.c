@@ -244,37 +244,71 @@ static char **scope_names(const struct enforcer *e)
 	return names;
 }
 
-static int remove_if_stale(struct enforcer *e, const char *name, char **live,
-			   struct apply_stats *stats)
+/* Whether name (a directory below the parent) is a VM group whose VM no longer runs. */
+static bool is_stale(const struct enforcer *e, const char *name, char **live)
 {
-	_cleanup_free_ char *group = NULL;
-
 	/* Only VM groups: a slice such as kvmtune-test.slice also lives here on systemd. */
-	if (strncmp(name, "kvmtune-", 8) != 0 || !has_suffix(name, ".scope") ||
-	    bsearch(&name, live, e->n_vms, sizeof(char *), compare_strings))
-		return 0;
-	if (asprintf(&group, "%s%s%s", e->host->parent, *e->host->parent ? "/" : "", name) < 0)
-		return -ENOMEM;
-	return enforce_remove(e, group, stats);
+	return strncmp(name, "kvmtune-", 8) == 0 && has_suffix(name, ".scope") &&
+	       !bsearch(&name, live, e->n_vms, sizeof(char *), compare_strings);
+}
+
+/* Adds the stale VM groups below the parent in one hierarchy to *names, each once. */
+static int find_stale(const struct enforcer *e, int hierarchy_fd, char **live, char ***names,
+		      size_t *n, size_t *allocated)
+{
+	int fd = cgroup_open(hierarchy_fd, e->host->parent, O_RDONLY | O_DIRECTORY);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int r = 0;
+
+	if (!d) {
+		safe_close(fd);
+		return 0; /* no parent yet: nothing to remove */
+	}
+	for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+		bool seen = false;
+
+		if (de->d_type != DT_DIR || !is_stale(e, de->d_name, live))
+			continue;
+		for (size_t i = 0; i < *n && !seen; i++)
+			seen = streq((*names)[i], de->d_name);
+		if (seen)
+			continue;
+		if (GROW_ARRAY(*names, *allocated, *n + 1) < 0 || !((*names)[*n] = strdup(de->d_name)))
+			r = -ENOMEM;
+		else
+			(*n)++;
+	}
+	closedir(d);
+	return r;
 }
 
 int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats)
 {
-	char **live = scope_names(e);
-	int fd, version, r = live ? 0 : -ENOMEM;
-	DIR *d = NULL;
+	char **live = scope_names(e), **stale = NULL;
+	size_t n = 0, allocated = 0;
+	int r = live ? 0 : -ENOMEM;
 
-	if (r >= 0 && cgroup_fs_controller(e->cgroups, CGROUP_CPU, &fd, &version) >= 0) {
-		fd = cgroup_open(fd, e->host->parent, O_RDONLY | O_DIRECTORY);
-		d = fd >= 0 ? fdopendir(fd) : NULL;
-		if (!d)
-			safe_close(fd); /* no parent yet: nothing to remove */
+	/* On v1 every hierarchy is looked at: systemd trims machine.slice in a hierarchy it stops
+	 * needing, so an ended VM's cpu group may be gone while its cpuset group (never systemd's)
+	 * stays. v2 is one hierarchy. */
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX && r >= 0; c++) {
+		int fd, version;
+
+		if (cgroup_fs_controller(e->cgroups, c, &fd, &version) >= 0 &&
+		    (version == 1 || c == CGROUP_CPU))
+			r = find_stale(e, fd, live, &stale, &n, &allocated);
 	}
-	for (struct dirent *de; d && r >= 0 && (de = readdir(d));)
-		if (de->d_type == DT_DIR)
-			r = remove_if_stale(e, de->d_name, live, stats);
-	if (d)
-		closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *group = NULL;
+
+		if (r >= 0 && asprintf(&group, "%s%s%s", e->host->parent,
+				       *e->host->parent ? "/" : "", stale[i]) < 0)
+			r = -ENOMEM;
+		if (r >= 0)
+			r = enforce_remove(e, group, stats);
+		free(stale[i]);
+	}
+	free(stale);
 	for (size_t i = 0; live && i < e->n_vms; i++)
 		free(live[i]);
 	free(live);

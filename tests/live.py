@@ -14,6 +14,15 @@ BACKEND = os.environ.get("KVMTUNE_TEST_BACKEND", "cgroupfs")
 # daemon enforce every VM a policy fits.
 TAG = "%04x" % random.randrange(16 ** 4)
 SYSTEMD = BACKEND == "systemd"
+V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+PID1_SYSTEMD = open("/proc/1/comm").read().strip() == "systemd"
+
+
+def layout():
+    """unified (pure v2), hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified) or legacy."""
+    if V2:
+        return "unified"
+    return "hybrid" if os.path.exists("/sys/fs/cgroup/unified/cgroup.procs") else "legacy"
 
 failures = []
 
@@ -74,11 +83,18 @@ def test_parent():
 
 def backend_unavailable():
     """Why the backend under test cannot run here, or None."""
-    if SYSTEMD and open("/proc/1/comm").read().strip() != "systemd":
-        return "skipped: KVMTUNE_TEST_BACKEND=systemd needs systemd as PID 1 (the tests/vm guest)"
-    if SYSTEMD and not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        return "skipped: the systemd backend needs the unified cgroup hierarchy"
+    if SYSTEMD and not PID1_SYSTEMD:
+        return "skipped: KVMTUNE_TEST_BACKEND=systemd needs systemd as PID 1 (the tests/vm guests)"
     return None
+
+
+def backend_refused():
+    """True where kvmtune refuses the backend under test: systemd on a v1 host (legacy or hybrid)
+    whose PID 1 is systemd. The tests then prove the refusal instead."""
+    return SYSTEMD and PID1_SYSTEMD and not V2
+
+
+REFUSAL = "not unified"  # what the refusal says, beside the layout's name
 
 
 def settings_yaml(parent, extra=""):

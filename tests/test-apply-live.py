@@ -19,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import TAG, BACKEND, SYSTEMD, backend_unavailable, check, end_processes, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
+from live import TAG, BACKEND, PID1_SYSTEMD, SYSTEMD, backend_refused, backend_unavailable, check, end_processes, layout, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 
@@ -87,6 +88,22 @@ def allowed(pid, tid):
 def sched_policy(pid, tid):
     stat = open("/proc/%d/task/%d/stat" % (pid, tid)).read()
     return int(stat[stat.rindex(")") + 2:].split()[38])  # field 41
+
+
+def thread_group(comm):
+    """The thread group kvmtune gives a thread of the test's VMs, by its name."""
+    if comm.startswith("CPU "):
+        return "vcpu" + comm.split()[1].split("/")[0]
+    return "iothread-" + comm[3:] if comm.startswith("IO io") else "emulator"
+
+
+def cpu_group(pid, tid):
+    """The thread's group in the cpu hierarchy (v1) or the unified one."""
+    for line in open("/proc/%d/task/%d/cgroup" % (pid, tid)):
+        _, ctrls, path = line.rstrip("\n").split(":", 2)
+        if (V2 and ctrls == "") or (not V2 and "cpu" in ctrls.split(",")):
+            return path
+    return ""
 
 
 def group_path(ctrl, *parts):
@@ -209,6 +226,9 @@ def check_vm(name, p):
     for tid, comm in threads(pid).items():
         w = want_cpus.get(comm, "0")
         check("%s: %s (tid %d) runs on CPUs %s" % (name, comm, tid, w), allowed(pid, tid) == w, allowed(pid, tid))
+        want = "/%s/%s/%s" % (PARENT, scope(name), thread_group(comm))
+        check("%s: %s (tid %d) is in %s" % (name, comm, tid, want), cpu_group(pid, tid).endswith(want),
+              cpu_group(pid, tid))
     check("%s: vCPU 1 is SCHED_IDLE" % name, sched_policy(pid, tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 1/")][0])) == 5)
     check("%s: the main thread is SCHED_BATCH" % name, sched_policy(pid, pid) == 3)
     check("%s: vCPU 0 is SCHED_OTHER" % name, sched_policy(pid, tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 0/")][0])) == 0)
@@ -286,9 +306,8 @@ def systemctl(*args):
     return subprocess.run(["systemctl"] + list(args), capture_output=True, text=True).stdout.strip()
 
 
-def check_systemd(cfg, vms):
-    """The systemd backend: each VM a delegated scope systemd knows, registered with machined,
-    whose values survive systemd re-applying its own (daemon-reload, set-property nearby)."""
+def check_systemd_units(vms):
+    """The systemd backend: each VM a delegated scope systemd knows, registered with machined."""
     for name in vms:
         unit = scope(name)
         check("%s: %s is an active unit" % (name, unit), systemctl("is-active", unit) == "active",
@@ -304,8 +323,28 @@ def check_systemd(cfg, vms):
                   machines.stdout)
     else:
         print("skipped: machinectl: %s" % machines.stderr.strip())
+
+
+def sibling_slice():
+    """Where the sibling scope runs: the test's slice (systemd backend), else a slice of the
+    test's own beside the system's (no '-': a top-level slice)."""
+    return PARENT if SYSTEMD else "kvmtunetest%s.slice" % PARENT.rsplit("-", 1)[1]
+
+
+def attaches(out):
+    """Thread and process moves an apply or its dry run names."""
+    return len(re.findall(r"(?:would )?attach (?:thread tid|pid) \d+", out))
+
+
+def check_systemd_reapplies(cfg, vms):
+    """Under systemd, whichever the backend: systemd re-applying its own (daemon-reload, a new
+    unit with CPU and memory settings) leaves every value. On v1 it may move the VMs' processes
+    (only where they were in a unit of its own: cgroupfs), and the next apply puts them back."""
     subprocess.run(["systemctl", "daemon-reload"], check=True)
-    sibling = subprocess.Popen(["systemd-run", "--scope", "--quiet", "--slice=" + PARENT, "sleep", "60"],
+    r = ctl(cfg, "apply", "--dry-run")
+    check("after systemctl daemon-reload nothing differs (%s)" % changed(r.stdout),
+          r.returncode == 0 and all(n == 0 for n in changed(r.stdout)), r.stdout)
+    sibling = subprocess.Popen(["systemd-run", "--scope", "--quiet", "--slice=" + sibling_slice(), "sleep", "60"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(sibling)
     deadline = time.monotonic() + 10
@@ -319,13 +358,105 @@ def check_systemd(cfg, vms):
         subprocess.run(["systemctl", "set-property", "--runtime", units.split()[0], "CPUWeight=50",
                         "MemoryMax=100M"], check=True)
     check("a sibling scope got its own set-property", bool(units), "systemd-run --scope did not start")
+    r = ctl(cfg, "apply", "--dry-run")
+    moved = attaches(r.stdout)
+    if V2 or SYSTEMD:
+        check("after a sibling's set-property nothing differs (%s)" % changed(r.stdout),
+              r.returncode == 0 and all(n == 0 for n in changed(r.stdout)), r.stdout)
+    else:
+        print("info: %s, cgroupfs: a new unit's CPU setting made systemd move %d thread(s) of the VMs back "
+              "into their units' groups" % (layout(), moved))
+        check("...which is all that differs after a sibling's set-property (%d moves, %s changes)"
+              % (moved, changed(r.stdout)), r.returncode == 0 and sum(changed(r.stdout)) == moved, r.stdout)
+        r = ctl(cfg, "apply")
+        check("the next apply puts them back (%s)" % changed(r.stdout), r.returncode == 0 and
+              sum(changed(r.stdout)) == moved, r.stdout + r.stderr)
     for name, p in vms.items():
         check_vm(name, p)
-    r = ctl(cfg, "apply", "--dry-run")
-    check("after daemon-reload and a sibling's set-property nothing differs (%s)" % changed(r.stdout),
-          r.returncode == 0 and all(n == 0 for n in changed(r.stdout)), r.stdout)
     sibling.send_signal(signal.SIGTERM)
     sibling.wait(10)
+    if not SYSTEMD:
+        subprocess.run(["systemctl", "stop", sibling_slice()], capture_output=True)
+
+
+def check_systemd_moves(tmp, cfg):
+    """v1 under systemd, cgroupfs: a VM run by a service of its own stays in that unit for
+    systemd, which moves the whole process into the unit's group when the unit first gets a
+    controller (here CPUWeight=): the dry run names each move back, the apply makes them."""
+    unit = "kvmtunetest%s-vm.service" % PARENT.rsplit("-", 1)[1]
+    r = subprocess.run(["systemd-run", "--quiet", "--unit", unit, QEMU, "-display", "none", "-nodefaults", "-m", "64",
+                        "-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1",
+                        "-name", "guest=%s,debug-threads=on" % VM("svc")], capture_output=True, text=True)
+    pid = int(systemctl("show", "-p", "MainPID", "--value", unit) or 0)
+    if not check("moves: QEMU runs as %s" % unit, r.returncode == 0 and pid > 0, r.stderr):
+        return
+    try:
+        wait_named(pid, 2, 1)
+        vm = types.SimpleNamespace(pid=pid)  # all check_vm reads of a process
+        r = ctl(cfg, "apply", VM("svc"))
+        check("moves: apply places the VM", r.returncode == 0, r.stdout + r.stderr)
+        vcpu0 = tid_of(pid, [n for n in threads(pid).values() if n.startswith("CPU 0/")][0])
+        home = "/system.slice/" + unit
+        subprocess.run(["systemctl", "set-property", "--runtime", unit, "CPUWeight=50"], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and cpu_group(pid, vcpu0) != home:
+            time.sleep(0.1)
+        check("moves: systemd moved vCPU 0 into %s's cpu group (its first CPU setting)" % unit,
+              cpu_group(pid, vcpu0) == home, cpu_group(pid, vcpu0))
+        n = len(threads(pid))
+        dry = ctl(cfg, "apply", "--dry-run", VM("svc"))
+        check("moves: the dry run names each of the %d threads' move back, from %s" % (n, home),
+              attaches(dry.stdout) == n and dry.stdout.count("(was in %s)" % home) == n, dry.stdout)
+        r = ctl(cfg, "apply", VM("svc"))
+        check("moves: the apply makes exactly those (%s)" % changed(r.stdout), changed(r.stdout) == [n],
+              r.stdout + r.stderr)
+        check_vm(VM("svc"), vm)
+    finally:
+        subprocess.run(["systemctl", "stop", unit], capture_output=True)
+        subprocess.run(["systemctl", "reset-failed", unit], capture_output=True)
+    # The CPU setting gone with its unit, systemd moves its siblings' processes up to where the
+    # cpu controller is still on (here the root group): the other VMs; apply puts them back.
+    time.sleep(1)
+    r = ctl(cfg, "apply")
+    print("info: %s, cgroupfs: the service's end made systemd move %d thread(s) of the other VMs" % (layout(), attaches(r.stdout)))
+    r = ctl(cfg, "apply", "--dry-run")
+    check("moves: after that service's end and an apply nothing differs (%s)" % changed(r.stdout),
+          r.returncode == 0 and all(n == 0 for n in changed(r.stdout)), r.stdout)
+
+
+def check_refused():
+    """A v1 host under systemd: backend systemd is refused, saying why, before anything is
+    written; auto plans the cgroupfs backend there."""
+    tmp = tempfile.mkdtemp(prefix="kvmtune-apply-")
+    cfg = os.path.join(tmp, "etc")
+    os.makedirs(os.path.join(cfg, "policy.d"))
+    settings = os.path.join(cfg, "kvmtuned.yaml")
+    for path, text in ((settings, settings_yaml(PARENT)), (os.path.join(cfg, "policy.d", "10-apl.yaml"), POLICY)):
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+    print("cgroup %s under systemd, backend systemd: refused" % layout())
+    try:
+        p, _ = start_qemu(tmp, VM("refused"), ["-accel", "tcg", "-smp", "2", "-object", "iothread,id=io1"])
+        wait_named(p.pid, 2, 1)
+        before = open("/proc/%d/cgroup" % p.pid).read()
+        r = ctl(cfg, "apply")
+        check("backend systemd on a %s host is refused (exit 1)" % layout(), r.returncode == 1, r.stdout + r.stderr)
+        check("...saying why: the hierarchy is %s, not unified; Delegate= on v1 leaves cpuset and blkio out" % layout(),
+              "backend systemd (kvmtuned.yaml): the cgroup hierarchy is %s" % layout() in r.stderr and
+              "not unified" in r.stderr and "no cpuset and no blkio" in r.stderr, r.stderr)
+        check("...before anything is written: no group, the VM where it was",
+              not parent_exists() and open("/proc/%d/cgroup" % p.pid).read() == before, before)
+        with open(settings, "w") as f:
+            f.write("backend: auto\ncgroup_parent: %s\n" % PARENT)
+        r = ctl(cfg, "apply", "--dry-run", VM("refused"))
+        check("backend auto plans cgroupfs there (groups, no scope unit)", r.returncode == 0 and
+              "would mkdir" in r.stdout and "would start scope" not in r.stdout, r.stdout + r.stderr)
+    finally:
+        end_processes(procs)
+        remove_parent()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
 
 
 def main():
@@ -338,6 +469,8 @@ def main():
     if backend_unavailable():
         print(backend_unavailable())
         return 77
+    if backend_refused():
+        return check_refused()
     if not os.path.exists("/dev/vda"):
         print("skipped: the throttle part of this test names /dev/vda, which this host lacks")
         return 77
@@ -384,8 +517,13 @@ def main():
         check("a second apply changes nothing (%s)" % changed(r.stdout), r.returncode == 0 and changed(r.stdout) and
               all(n == 0 for n in changed(r.stdout)), r.stdout)
         if SYSTEMD:
-            check_systemd(cfg, vms)
+            check_systemd_units(vms)
+        if PID1_SYSTEMD:
+            check_systemd_reapplies(cfg, vms)
+        if SYSTEMD:
             check_backend_switch(tmp, cfg)
+        elif PID1_SYSTEMD and not V2:
+            check_systemd_moves(tmp, cfg)
 
         # Drift: taskset on vCPU 1 (allowed 0-1) is undone by the next apply.
         name, p = next(iter(vms.items()))
@@ -455,11 +593,15 @@ def main():
                                "-display", "none", "-nodefaults", "-S"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
         procs.append(rp)
-        deadline = time.monotonic() + 10
+        # run confines itself first (with systemd: a scope, properties, machined: seconds in a
+        # loaded guest), then execs QEMU: the checks below are about QEMU.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not os.path.exists("/proc/%d/exe" % rp.pid):
             time.sleep(0.01)
-        while time.monotonic() < deadline and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
+        while time.monotonic() < deadline and rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
             time.sleep(0.01)
+        check("run: execs QEMU", rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) == QEMU,
+              "exit %s" % rp.poll())
         cg = open("/proc/%d/cgroup" % rp.pid).read()
         where = "%s/%s/emulator" % (PARENT, scope(VM("run")))
         check("run: QEMU's main thread is in its emulator group", where in cg, cg)
@@ -472,9 +614,16 @@ def main():
         check("run: status knows it by the name given to run", vm["name"] == VM("run"), vm["name"])
     finally:
         end_processes(procs)
+        trimmed = ""
+        if not V2 and os.path.isdir(group_path("cpu")):
+            # systemd trims a slice's groups in a hierarchy it stops needing there: an ended
+            # VM's cpu groups may be gone first, and the others must still be found.
+            for d in os.listdir(group_path("cpu")):
+                if d.startswith("kvmtune-") and remove_tree(group_path("cpu", d)) is None:
+                    trimmed = " (their cpu groups removed first, as systemd trims them)"
         if os.path.isdir(cfg):
             r = ctl(cfg, "apply")  # the VMs are gone: their groups go
-            check("cleanup: apply removes the groups of ended VMs", r.returncode == 0, r.stdout + r.stderr)
+            check("cleanup: apply removes the groups of ended VMs%s" % trimmed, r.returncode == 0, r.stdout + r.stderr)
         remove_parent()
         check("cleanup: no test cgroup is left", not parent_exists())
         shutil.rmtree(tmp, ignore_errors=True)

@@ -166,6 +166,17 @@ TEST(host_layout)
 	ASSERT_OK(cgroup_fs_controller(&fs, CGROUP_CPU, &fd, &version));
 	ASSERT_TRUE(version == 1 || version == 2);
 	ASSERT_TRUE(version == 2 || fs.layout != CGROUP_UNIFIED);
+	/* cpu and cpuacct co-mounted (systemd's v1 hosts) count once: cpu's. */
+	if (fs.v1_fd[CGROUP_CPU] >= 0 && fs.v1_fd[CGROUP_CPUACCT] >= 0) {
+		struct stat cpu, acct;
+
+		ASSERT_EQ(fstat(fs.v1_fd[CGROUP_CPU], &cpu), 0);
+		ASSERT_EQ(fstat(fs.v1_fd[CGROUP_CPUACCT], &acct), 0);
+		ASSERT_TRUE(cpu.st_dev != acct.st_dev);
+	}
+	printf("  cpuacct: %s\n", fs.layout == CGROUP_UNIFIED	  ? "in cpu.stat (v2)"
+				  : fs.v1_fd[CGROUP_CPUACCT] >= 0 ? "a hierarchy of its own"
+								  : "co-mounted with cpu, or none");
 	cgroup_fs_done(&fs);
 	rmdir(root);
 }

@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import TAG, SYSTEMD, backend_unavailable, check, end_processes, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
+from live import TAG, SYSTEMD, backend_refused, backend_unavailable, check, end_processes, layout, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 
@@ -163,6 +163,28 @@ def remove_parent():
             print("note: %s: %s" % (gpath(c), err))
 
 
+def check_refused(cfg, run, notify, log, tmp):
+    """A v1 host under systemd: kvmtuned with backend systemd does not start, and says why."""
+    try:
+        d = Daemon(cfg, run, notify, log)
+        try:
+            rc = d.p.wait(30)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check("kvmtuned with backend systemd on a %s host exits with a failure" % layout(), rc not in (None, 0),
+              "exit %s" % rc)
+        check("...logging why: the hierarchy is %s, not unified" % layout(),
+              "backend systemd: the cgroup hierarchy is %s" % layout() in d.text() and "not unified" in d.text(),
+              d.text()[-1000:])
+        check("...without READY=1 and without a group", not notify.seen("READY=1") and
+              not any(os.path.exists(gpath(c)) for c in ("cpu", "cpuset", "memory")), notify.messages)
+    finally:
+        end_processes(procs)
+        remove_parent()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
 def main():
     if os.geteuid() != 0:
         print("skipped: needs root (creates cgroups, reads process events)")
@@ -183,6 +205,8 @@ def main():
     notify = Notify(os.path.join(tmp, "notify"))
     print("cgroup %s, parent %s, accel %s, backend %s" % ("v2" if V2 else "v1/hybrid", PARENT, accel,
                                                           "systemd" if SYSTEMD else "cgroupfs"))
+    if backend_refused():
+        return check_refused(cfg, run, notify, log, tmp)
     try:
         d = Daemon(cfg, run, notify, log)
         check("READY=1 after the first pass", wait_for(lambda: notify.seen("READY=1"), 20) is not None,

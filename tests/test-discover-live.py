@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmp import QMP  # noqa: E402
+from qmp import QMP, QMPError  # noqa: E402
 from live import check, end_processes, summary  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
@@ -84,7 +84,7 @@ def wait_ready(sock, pid, vcpus, names):
             if len(cpus) >= vcpus and (not names or all(c.startswith(("CPU", "ALL")) for c in comms)):
                 time.sleep(0.3)  # the other threads rename themselves too
                 return True
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, QMPError):
             pass
         time.sleep(0.05)
     return False

@@ -1,51 +1,58 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# kvmtuned installed and run by systemd, with the systemd backend chosen by `backend: auto`
-# (skips unless PID 1 is systemd; the suite's guest is such a host): `meson install`, the unit
-# starts (Type=notify: READY after the first pass), a nested QEMU becomes a delegated scope in
-# a nested slice (kvmtune-test.slice lives in kvmtune.slice), registered with machined, its
-# memory moved to NUMA node 1 by numatune strict; `systemctl reload` returns only after
-# re-enforcement; values survive `systemctl daemon-reload`; `systemctl status` shows STATUS=;
-# the journal has the KVMTUNE_* fields; `systemctl stop` leaves the VM as it is; the VM's exit
-# ends its scope and machine. Reports `systemd-analyze security` exposure (aim: at most 2.5).
+# kvmtuned installed and run by systemd, with the backend `backend: auto` chooses on this host's
+# cgroup layout (skips unless PID 1 is systemd; the suite's guests are such hosts). `meson
+# install`, the unit starts (Type=notify: READY after the first pass); a nested QEMU, run as
+# nobody by a service of its own, is enforced, its memory moved to NUMA node 1 by numatune
+# strict; `systemctl reload` returns only after re-enforcement; values survive `systemctl
+# daemon-reload`; `systemctl status` shows STATUS=; the journal has the KVMTUNE_* fields;
+# `systemctl stop` leaves the VM as it is. Reports `systemd-analyze security` exposure (aim: at
+# most 2.5).
+#   unified (pure v2): auto is systemd; the VM becomes a delegated scope in a nested slice
+#     (kvmtune-test.slice lives in kvmtune.slice), registered with machined; its exit ends the
+#     scope and the machine.
+#   legacy, hybrid (v1 controllers): auto is cgroupfs and says why; the VM's groups are
+#     kvmtune's below machine.slice (the default cgroup_parent) while systemd still counts the
+#     VM as its service's; a new unit in machine.slice leaves them; when the service first gets
+#     a CPU setting systemd moves the VM into the service's cpu group, and kvmtuned's rescan
+#     puts it back and logs it; the VM's exit lets kvmtuned remove the groups.
 # Installs into this host's /usr, /etc/kvmtune: for throwaway hosts.
 # Usage: test-systemd-live.sh BUILDDIR
 set -uo pipefail
 
 build=$(cd "$1" && pwd)
-failures=0
+# shellcheck source=tests/live.sh
+. "$(dirname "$0")/live.sh"
 
 if [ "$(cat /proc/1/comm)" != systemd ]; then
-	echo "skipped: PID 1 is not systemd (the cgroup v2 guest of tests/vm runs this)"
+	echo "skipped: PID 1 is not systemd (the guests of tests/vm run this)"
 	exit 77
 fi
 if [ "${KVMTUNE_THROWAWAY_HOST:-}" != 1 ]; then
 	echo "skipped: installs kvmtuned system-wide; set KVMTUNE_THROWAWAY_HOST=1 on a host for that"
 	exit 77
 fi
-
-check() { # DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1"
-		failures=$((failures + 1))
-	fi
-}
+layout=$(cgroup_layout)
 
 unit='kvmtune-sd\x2dvm.scope'
-group="/sys/fs/cgroup/kvmtune.slice/kvmtune-test.slice/$unit"
-weight() { cat "$group/cpu.weight" 2>/dev/null; }
+service=sd-vm-qemu.service
+if [ "$layout" = unified ]; then
+	group=/sys/fs/cgroup/kvmtune.slice/kvmtune-test.slice/$unit
+	cpuset=$group
+	weight_file=$group/cpu.weight
+	weights=(200 400) # shares 2048, 4096
+	settings='backend: auto\ncgroup_parent: kvmtune-test.slice\nrescan_interval: 1h\n'
+else
+	group=machine.slice/$unit # below each v1 hierarchy
+	cpuset=/sys/fs/cgroup/cpuset/$group
+	weight_file=/sys/fs/cgroup/cpu/$group/cpu.shares
+	weights=(2048 4096)
+	# cgroup_parent: the default, machine.slice; a short rescan to put systemd's moves right
+	settings='backend: auto\nrescan_interval: 2s\n'
+fi
+weight() { cat "$weight_file" 2>/dev/null; }
 weight_is() { test "$(weight)" = "$1"; } # evaluated at each try
-wait_for() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.1
-	done
-}
 # Anonymous pages of pid on NUMA node 1, in percent of all its anonymous pages.
 anon_on_node1() {
 	awk '/anon=/ { for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) { split($i, kv, "="); n[kv[1]] += kv[2]; all += kv[2] } }
@@ -55,11 +62,30 @@ mostly_on_node1() { test "$(anon_on_node1 "$1")" -ge 95; }
 machine_listed() { machinectl list --no-legend 2>/dev/null | grep -q '^sd-vm  *vm  *kvmtune'; }
 not_listed() { ! machine_listed; }
 unit_gone() { ! systemctl is-active --quiet "$unit"; }
+# The group of vCPU 0 in the cpu hierarchy (v1).
+vcpu0_cpu_group() {
+	local t
+	for t in /proc/"$qemu"/task/*; do
+		if grep -q '^CPU 0/' "$t/comm" 2>/dev/null; then
+			awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "$t/cgroup"
+			return
+		fi
+	done
+}
+vcpu0_in() { test "$(vcpu0_cpu_group)" = "$1"; }
+move_logged() {
+	sleep 0.4 # journalctl is slow in the guest
+	journalctl -u kvmtuned -o cat --no-pager | grep '^moved back the vcpu0 thread (tid' |
+		grep -qF "into $group/vcpu0 (was in /system.slice/$service)"
+}
+would_change_none() { grep -q ' 0 would change' <(kvmtunectl apply --dry-run sd-vm); }
+groups_gone() { ! test -e "/sys/fs/cgroup/cpu/$group" -o -e "$cpuset" -o -e "/sys/fs/cgroup/memory/$group"; }
 
+echo "info: cgroup layout $layout"
 check "meson install" meson install -C "$build" --no-rebuild --quiet
 check "...installs kvmtuned, kvmtunectl and the unit" \
 	test -x /usr/sbin/kvmtuned -a -x /usr/bin/kvmtunectl -a -n "$(systemctl cat kvmtuned 2>/dev/null)"
-printf 'backend: auto\ncgroup_parent: kvmtune-test.slice\nrescan_interval: 1h\n' >/etc/kvmtune/kvmtuned.yaml
+printf "%b" "$settings" >/etc/kvmtune/kvmtuned.yaml
 cat >/etc/kvmtune/policy.d/10-sd.yaml <<'EOF'
 match: { name: "sd-*" }
 cputune:
@@ -75,42 +101,80 @@ EOF
 chmod 0644 /etc/kvmtune/kvmtuned.yaml /etc/kvmtune/policy.d/10-sd.yaml
 systemctl daemon-reload
 
-# The VM runs first, as another user (the daemon's ProtectProc=invisible must still show it),
-# with its memory on node 0.
-numactl --membind=0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-	qemu-system-x86_64 -display none -nodefaults -m 128 -accel tcg -smp 2 \
-	-name guest=sd-vm,debug-threads=on >/dev/null 2>&1 &
-qemu=$!
+# The VM runs first, as another user (the daemon's ProtectProc=invisible must still show it), in
+# a service of its own (as qemu@.service units do), with its memory on node 0.
+systemd-run --quiet --unit=$service --uid=65534 --gid=65534 \
+	numactl --membind=0 qemu-system-x86_64 -display none -nodefaults -m 128 -accel tcg -smp 2 \
+	-name guest=sd-vm,debug-threads=on
 sleep 3
-check "the VM runs as nobody" test "$(stat -c %u "/proc/$qemu")" = 65534
-echo "info: before: $(anon_on_node1 $qemu)% of QEMU's anonymous memory on node 1"
+qemu=$(systemctl show -p MainPID --value $service)
+check "the VM runs as nobody in $service" test "$(stat -c %u "/proc/$qemu" 2>/dev/null)" = 65534
+echo "info: before: $(anon_on_node1 "$qemu")% of QEMU's anonymous memory on node 1"
 
 check "systemctl start kvmtuned (Type=notify) succeeds" systemctl start kvmtuned
 check "the unit is active" systemctl is-active --quiet kvmtuned
-check "backend auto chose systemd (journal)" \
-	grep -q 'backend: systemd (auto)' <(journalctl -u kvmtuned -o cat --no-pager)
-check "the running VM is enforced (cpu.weight 200)" wait_for 30 weight_is 200
-check "...in its scope, an active unit" systemctl is-active --quiet "$unit"
-check "...delegated, in kvmtune-test.slice" test \
-	"$(systemctl show -p Delegate -p Slice --value "$unit" | sort | tr '\n' ' ')" = "kvmtune-test.slice yes "
-check "...whose unit carries the values (CPUWeight=200, MemoryMax=512M)" test \
-	"$(systemctl show -p CPUWeight -p MemoryMax --value "$unit" | sort | tr '\n' ' ')" = "200 536870912 "
-check "systemd-cgls shows the scope" grep -qF "$unit" <(systemd-cgls --no-pager /kvmtune.slice)
-check "machinectl list shows the VM" wait_for 5 machine_listed
+if [ "$layout" = unified ]; then
+	check "backend auto chose systemd (journal)" \
+		grep -q 'backend: systemd (auto)' <(journalctl -u kvmtuned -o cat --no-pager)
+else
+	check "backend auto chose cgroupfs, saying why (journal: the hierarchy is $layout, not unified)" \
+		grep -q "backend: cgroupfs (auto: the cgroup hierarchy is $layout .*not unified" \
+		<(journalctl -u kvmtuned -o cat --no-pager)
+fi
+check "the running VM is enforced (cpu weight ${weights[0]})" wait_for 30 weight_is "${weights[0]}"
+if [ "$layout" = unified ]; then
+	check "...in its scope, an active unit" systemctl is-active --quiet "$unit"
+	check "...delegated, in kvmtune-test.slice" test \
+		"$(systemctl show -p Delegate -p Slice --value "$unit" | sort | tr '\n' ' ')" = "kvmtune-test.slice yes "
+	check "...whose unit carries the values (CPUWeight=200, MemoryMax=512M)" test \
+		"$(systemctl show -p CPUWeight -p MemoryMax --value "$unit" | sort | tr '\n' ' ')" = "200 536870912 "
+	check "systemd-cgls shows the scope" grep -qF "$unit" <(systemd-cgls --no-pager /kvmtune.slice)
+	check "machinectl list shows the VM" wait_for 5 machine_listed
+else
+	check "...in kvmtune's groups below machine.slice (vCPU 0 in the cpu hierarchy)" \
+		vcpu0_in "/$group/vcpu0"
+	check "...which are no unit" test "$(systemctl show -p LoadState --value "$unit")" = not-found
+	check "...while systemd still counts the VM as $service's" \
+		test "$(systemctl show -p MainPID --value $service)" = "$qemu"
+fi
 check "numatune strict moved its memory to node 1 (numa_maps)" wait_for 20 mostly_on_node1 "$qemu"
-echo "info: after: $(anon_on_node1 $qemu)% on node 1; cpuset.mems $(cat "$group/cpuset.mems")"
+echo "info: after: $(anon_on_node1 "$qemu")% on node 1; cpuset.mems $(cat "$cpuset/cpuset.mems")"
 status=$(systemctl show -p StatusText --value kvmtuned)
 echo "info: STATUS: $status"
 check "systemctl shows the daemon's STATUS=" grep -q "VM(s)" <<<"$status"
 
 sed -i 's/shares: 2048/shares: 4096/' /etc/kvmtune/policy.d/10-sd.yaml
 check "systemctl reload kvmtuned succeeds" systemctl reload kvmtuned
-check "...and returns after re-enforcement (cpu.weight 400 at once)" weight_is 400
-check "...through the unit (CPUWeight=400)" test "$(systemctl show -p CPUWeight --value "$unit")" = 400
+check "...and returns after re-enforcement (cpu weight ${weights[1]} at once)" weight_is "${weights[1]}"
+if [ "$layout" = unified ]; then
+	check "...through the unit (CPUWeight=400)" test "$(systemctl show -p CPUWeight --value "$unit")" = 400
+fi
 systemctl daemon-reload
 sleep 1
-check "systemctl daemon-reload keeps every value (apply --dry-run: 0 would change)" \
-	grep -q ' 0 would change' <(kvmtunectl apply --dry-run sd-vm)
+check "systemctl daemon-reload keeps every value (apply --dry-run: 0 would change)" would_change_none
+
+if [ "$layout" != unified ]; then
+	# systemd realizes machine.slice for a unit of its own there: kvmtune's groups stay.
+	systemd-run --quiet --scope --slice=machine.slice -p CPUWeight=50 -p MemoryMax=100M sleep 30 &
+	sibling=$!
+	sleep 3
+	check "a new unit in machine.slice (CPUWeight=, MemoryMax=) leaves the VM's groups" \
+		test -d "/sys/fs/cgroup/cpu/$group/vcpu0" -a -d "$cpuset/vcpu0" -a -d "/sys/fs/cgroup/memory/$group" \
+		-a -d "/sys/fs/cgroup/blkio/$group"
+	kill $sibling 2>/dev/null
+	wait $sibling 2>/dev/null
+	# The service's first CPU setting: systemd moves its whole process into the service's
+	# group of the cpu hierarchy; kvmtuned's next rescan puts every thread back.
+	systemctl set-property --runtime $service CPUWeight=50
+	t0=$SECONDS
+	# A 2 s rescan may undo the move before a poll sees it: kvmtuned's log is the witness.
+	check "systemd moved the VM into $service's cpu group at its first CPU setting; kvmtuned's rescan (every 2 s) put it back, logging where it had been" \
+		wait_for 30 move_logged
+	check "...vCPU 0 is in its group again" wait_for 10 vcpu0_in "/$group/vcpu0"
+	echo "info: systemd's move was put right within $((SECONDS - t0 + 1)) s (rescan_interval 2s; guest load $(cut -d' ' -f1-3 /proc/loadavg))"
+	sleep 3 # the rest of the rescan
+	check "...after which nothing differs (apply --dry-run: 0 would change)" would_change_none
+fi
 
 journal=$(journalctl -u kvmtuned -o json --no-pager 2>/dev/null)
 check "the journal has KVMTUNE_VM= for the VM" grep -q '"KVMTUNE_VM":"sd-vm"' <<<"$journal"
@@ -118,19 +182,28 @@ check "the journal has KVMTUNE_PID=" grep -q "\"KVMTUNE_PID\":\"$qemu\"" <<<"$jo
 check "the journal has KVMTUNE_POLICY=" grep -q '"KVMTUNE_POLICY":"/etc/kvmtune/policy.d/10-sd.yaml' <<<"$journal"
 
 check "systemctl stop kvmtuned" systemctl stop kvmtuned
-check "...leaves the VM running and enforced" test "$(weight)" = 400 -a -d "/proc/$qemu"
+check "...leaves the VM running and enforced" test "$(weight)" = "${weights[1]}" -a -d "/proc/$qemu"
 security=$(systemd-analyze security --no-pager kvmtuned.service 2>/dev/null)
 exposure=$(tail -n 1 <<<"$security")
-echo "info: ${exposure}"
+echo "info: $layout: ${exposure}"
 grep -E '^✗' <<<"$security" | sed 's/^/    /' | head -n 40
 check "systemd-analyze security: exposure at most 2.5" \
 	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+$/) exit !($i <= 2.5) }' <<<"$exposure"
 
-kill "$qemu" 2>/dev/null
-wait "$qemu" 2>/dev/null
-check "the VM's exit ends its scope" wait_for 10 unit_gone
-check "...and machined forgets it" wait_for 10 not_listed
-systemctl stop kvmtune-test.slice kvmtune.slice 2>/dev/null
+systemctl stop $service 2>/dev/null
+if [ "$layout" = unified ]; then
+	check "the VM's exit ends its scope" wait_for 10 unit_gone
+	check "...and machined forgets it" wait_for 10 not_listed
+	systemctl stop kvmtune-test.slice kvmtune.slice 2>/dev/null
+else
+	# systemd may trim machine.slice's cpu groups itself once they are empty (its v1 rule for
+	# a hierarchy a slice stops needing); the cpuset ones are never systemd's.
+	check "the VM's cpuset groups stay while no kvmtuned runs" test -d "$cpuset"
+	check "...kvmtuned's first pass removes the VM's groups" systemctl start kvmtuned
+	check "...all of them (cpu, cpuset, memory)" wait_for 10 groups_gone
+	systemctl stop kvmtuned
+fi
+systemctl reset-failed $service 2>/dev/null
 echo
 if [ "$failures" -gt 0 ]; then
 	echo "kvmtuned's log:"

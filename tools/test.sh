@@ -7,8 +7,10 @@
 # live tests there (the daemon's figures are the release build's), runs each libFuzzer target for
 # FUZZ_SECONDS (default 60), builds the Debian package and installs, reinstalls, removes and
 # purges it (tests/test-deb.sh), and runs every suite again, the package's included, inside a
-# Debian 12 guest with systemd 252 as PID 1 on pure cgroup v2 (tests/vm; KVMTUNE_SKIP_GUEST=1
-# leaves it out). Ends with the line "N passed, N failed, N skipped".
+# Debian 12 guest with systemd 252 as PID 1, booted in turn on each cgroup layout of
+# KVMTUNE_GUEST_LAYOUTS (default "unified legacy hybrid": pure v2, v1, v1 with systemd's tree on
+# v2; one image for all; tests/vm; KVMTUNE_SKIP_GUEST=1 leaves them out). Ends with each stage's
+# elapsed time and the line "N passed, N failed, N skipped".
 #
 # Run as root on Debian 12: the tests create block device nodes and root-owned policy files in
 # private temporary directories; they touch no cgroup and no process they did not start.
@@ -19,6 +21,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 fuzz_seconds=${FUZZ_SECONDS:-60}
+stages=() # "NAME: N s (load ...)", for the closing note
+stage_start=$SECONDS
+stage_done() { # NAME: the time since the previous stage ended, beside the host's load
+	stages+=("$1 $((SECONDS - stage_start)) s (load $(cut -d' ' -f1-3 /proc/loadavg))")
+	stage_start=$SECONDS
+}
 passed=0
 failed=0
 skipped=0
@@ -118,7 +126,7 @@ fi
 
 # The Debian package, built in a clean copy of the tree, linted, installed, reinstalled,
 # removed and purged on this host (tests/test-deb.sh skips where systemd is PID 1: there the
-# install would start kvmtuned on the host's VMs; the guest below covers that case).
+# install would start kvmtuned on the host's VMs; the guests below cover that case).
 echo "=== the Debian package on this host"
 deb_rc=0
 tests/test-deb.sh "$top/build-deb" || deb_rc=$?
@@ -128,14 +136,15 @@ case $deb_rc in
 *) failed=$((failed + 1)); failures+=("the Debian package"); echo "--- FAIL: the Debian package" ;;
 esac
 deb=$(ls "$top"/build-deb/kvmtune_*.deb 2>/dev/null | head -n 1)
+stage_done host
 
-# The same suites on a modern host: a systemd 252 + pure cgroup v2 guest (tests/vm). It took
-# 19 minutes with a load average of 10 on the 2-core CI host, the package's test 4 of them.
-guest() {
+# The same suites on the hosts users run: a systemd 252 guest on each cgroup layout (tests/vm),
+# one after another (TCG takes both cores); the image is built once and shared.
+guest() { # LAYOUT
 	local out rc=0 counts
 
-	out=$(KVMTUNE_DEB=$deb tests/vm/run-suite.sh "${GUEST_TIMEOUT:-2100}" 2>&1) || rc=$?
-	printf '%s\n' "$out" | grep -E '^(guest:|PASS|FAIL|SKIP|    )' | head -n 300
+	out=$(KVMTUNE_DEB=$deb VM_CGROUP=$1 tests/vm/run-suite.sh "${GUEST_TIMEOUT:-1800}" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -E '^(guest|PASS|FAIL|SKIP|    )' | head -n 300
 	counts=$(printf '%s\n' "$out" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
 	if [ -z "$counts" ]; then
 		printf '%s\n' "$out" | tail -n 30
@@ -145,17 +154,21 @@ guest() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
-	[ "$f" = 0 ] || failures+=("in the v2 guest: $f test(s)")
+	[ "$f" = 0 ] || failures+=("in the $1 guest: $f test(s)")
 	return 0
 }
 if [ "${KVMTUNE_SKIP_GUEST:-}" = 1 ]; then
-	echo "=== the systemd + cgroup v2 guest: skipped (KVMTUNE_SKIP_GUEST=1)"
+	echo "=== the systemd guests: skipped (KVMTUNE_SKIP_GUEST=1)"
 	skipped=$((skipped + 1))
 else
-	step "the systemd + cgroup v2 guest runs" guest
+	for layout in ${KVMTUNE_GUEST_LAYOUTS:-unified legacy hybrid}; do
+		step "the systemd guest on cgroup layout $layout runs" guest "$layout"
+		stage_done "$layout"
+	done
 fi
 
 echo
 [ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
+printf 'stage: %s\n' "${stages[@]}"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

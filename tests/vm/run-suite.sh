@@ -1,20 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Runs kvmtune's suites inside the cgroup v2 + systemd guest: builds the guest image (cached),
-# builds kvmtune as it ships (meson's defaults: no sanitizers, which the guest has no runtimes
-# for), ships the sources and the build over the 9p share, runs every test there, and prints
-# each result and the line
-# "N passed, N failed, N skipped". Exits 0 only when nothing failed.
-# Usage: tests/vm/run-suite.sh [TIMEOUT_S [FILTER]]   (as root, from anywhere in the
-# repository); FILTER, a regular expression, runs only the tests whose name matches it.
+# Runs kvmtune's suites inside a systemd 252 guest: builds the guest image (cached; one image
+# serves every layout), builds kvmtune as it ships (meson's defaults: no sanitizers, which the
+# guest has no runtimes for), ships the sources and the build over the 9p share (and the
+# package, and the shared libvirt corpus when there), boots the guest on the cgroup layout
+# VM_CGROUP names (unified, the default: pure v2; hybrid; legacy: see run-vm.sh), runs every
+# test there, and prints each result, the line "guest: N passed, N failed, N skipped" and the
+# stage's elapsed time. Exits 0 only when nothing failed. Each test's whole output stays in
+# build-vm/suite-LAYOUT/logs/.
+# Usage: [VM_CGROUP=LAYOUT] tests/vm/run-suite.sh [TIMEOUT_S [FILTER]]   (as root, from anywhere
+# in the repository); FILTER, a regular expression, runs only the tests whose name matches it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 timeout=${1:-1200}
+layout=${VM_CGROUP:-unified}
+export VM_CGROUP=$layout
 image=$top/build-vm/image
-share=$top/build-vm/suite
+share=$top/build-vm/suite-$layout
 cd "$top"
+start=$SECONDS
 
 tests/vm/build-vm.sh "$image"
 [ -f build-guest/build.ninja ] ||
@@ -46,11 +52,14 @@ for c in "$top/../shared/corpus/libvirt-domains" "$top/../../shared/corpus/libvi
 done
 
 rc=0
+booted=$SECONDS
 tests/vm/run-vm.sh "$image" "$share" "$timeout" || rc=$?
 cat "$share/out.log" 2>/dev/null || true
 if [ "$rc" = 125 ]; then
 	echo "the guest did not finish (boot failure or timeout); console:"
 	tail -n 30 "$share/console.log" 2>/dev/null || true
-	echo "0 passed, 1 failed, 0 skipped"
+	echo "guest: 0 passed, 1 failed, 0 skipped"
 fi
+# The host's load beside the figure: TCG uses both cores, and the machine is shared.
+echo "guest stage $layout: $((SECONDS - start)) s ($((SECONDS - booted)) s in the guest), load $(cut -d' ' -f1-3 /proc/loadavg)"
 exit "$rc"

@@ -12,7 +12,9 @@
 # The disk is opened with snapshot=on: every boot starts from the same image.
 #
 # Environment: QEMU (default qemu-system-x86_64); VM_KERNEL=vmlinuz to boot the
-# compressed bzImage instead of the PVH vmlinux.
+# compressed bzImage instead of the PVH vmlinux; VM_CGROUP, the cgroup layout systemd
+# mounts: unified (default, pure v2), hybrid (v1 controllers, systemd's own tree also on
+# v2 at /sys/fs/cgroup/unified) or legacy (v1 only, systemd's tree in name=systemd).
 set -euo pipefail
 export LC_ALL=C
 
@@ -23,6 +25,13 @@ SHAREDIR=$(realpath -e -- "$2") || die "no such SHAREDIR: $2"
 TIMEOUT=${3:-1200}
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "TIMEOUT_S must be a positive integer"
 QEMU=${QEMU:-qemu-system-x86_64}
+# systemd 252 reads these at boot (the same image serves every layout).
+case ${VM_CGROUP:-unified} in
+unified) cgroup_args="systemd.unified_cgroup_hierarchy=1" ;;
+hybrid) cgroup_args="systemd.unified_cgroup_hierarchy=0" ;;
+legacy) cgroup_args="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1" ;;
+*) die "VM_CGROUP must be unified, hybrid or legacy, not '${VM_CGROUP}'" ;;
+esac
 command -v "$QEMU" >/dev/null || die "$QEMU not found (build-vm.sh installs qemu-system-x86)"
 
 KERNEL=$VMDIR/${VM_KERNEL:-vmlinux}
@@ -49,7 +58,7 @@ args=(
     -numa node,nodeid=1,cpus=1,memdev=m1
     -kernel "$KERNEL"
     -initrd "$VMDIR/initrd.img"
-    -append "console=ttyS0 quiet panic=-1 harness=1 systemd.unified_cgroup_hierarchy=1"
+    -append "console=ttyS0 quiet panic=-1 harness=1 $cgroup_args"
     -drive "file=$(q "$VMDIR/root.img"),if=virtio,format=raw,cache=unsafe,snapshot=on"
     -virtfs "local,path=$(q "$SHAREDIR"),mount_tag=host,security_model=none,id=host"
     -nic none

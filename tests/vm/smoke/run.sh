@@ -1,7 +1,8 @@
 #!/bin/bash
 # Smoke test of the VM harness; runs inside the guest as root (cwd = share).
-# Usage on the host: tests/vm/run-vm.sh VMDIR tests/vm/smoke [TIMEOUT_S]
-# Checks everything the kvmtune VM tests rely on; exits 0 only if all pass.
+# Usage on the host: [VM_CGROUP=unified|hybrid|legacy] tests/vm/run-vm.sh VMDIR tests/vm/smoke [TIMEOUT_S]
+# Checks everything the kvmtune VM tests rely on, the cgroup layout the kernel command line
+# asked for among them; exits 0 only if all pass.
 set -uo pipefail   # no -e: every check runs, failures are counted
 
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -24,17 +25,37 @@ echo "comm=$pid1 exe=$(readlink /proc/1/exe)"
 systemctl --version | sed -n 1p
 check "PID 1 is systemd" test "$pid1" = systemd
 
-section "cgroup v2"
+# The layout run-vm.sh asked for (VM_CGROUP) is on the kernel command line.
+layout=unified
+if grep -qw 'systemd.unified_cgroup_hierarchy=0' /proc/cmdline; then
+    layout=hybrid
+    grep -qw 'systemd.legacy_systemd_cgroup_controller=1' /proc/cmdline && layout=legacy
+fi
+section "cgroup layout $layout"
 fstype=$(stat -f -c %T /sys/fs/cgroup)
 echo "/sys/fs/cgroup: $fstype"
-check "/sys/fs/cgroup is cgroup2fs" test "$fstype" = cgroup2fs
-controllers=$(cat /sys/fs/cgroup/cgroup.controllers)
-echo "cgroup.controllers: $controllers"
-echo "cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
-for c in cpu cpuset memory io pids; do
-    check "controller $c available" grep -qw "$c" /sys/fs/cgroup/cgroup.controllers
-done
-check "no cgroup v1 mounts" test -z "$(awk '$3 == "cgroup"' /proc/self/mounts)"
+if [[ $layout == unified ]]; then
+    check "/sys/fs/cgroup is cgroup2fs" test "$fstype" = cgroup2fs
+    controllers=$(cat /sys/fs/cgroup/cgroup.controllers)
+    echo "cgroup.controllers: $controllers"
+    echo "cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+    for c in cpu cpuset memory io pids; do
+        check "controller $c available" grep -qw "$c" /sys/fs/cgroup/cgroup.controllers
+    done
+    check "no cgroup v1 mounts" test -z "$(awk '$3 == "cgroup"' /proc/self/mounts)"
+else
+    check "/sys/fs/cgroup is a tmpfs of v1 mounts" test "$fstype" = tmpfs
+    for c in cpu cpuset memory blkio pids; do
+        check "v1 hierarchy $c mounted" test "$(stat -f -c %T "/sys/fs/cgroup/$c/")" = cgroupfs
+    done
+    if [[ $layout == hybrid ]]; then
+        check "systemd's tree on cgroup2 at /sys/fs/cgroup/unified" \
+            test "$(stat -f -c %T /sys/fs/cgroup/unified)" = cgroup2fs
+    else
+        check "no cgroup2 mount" test -z "$(awk '$3 == "cgroup2"' /proc/self/mounts)"
+    fi
+fi
+grep cgroup /proc/self/mounts | sed 's/^/    /'
 
 section "systemd state"
 state=$(timeout 300 systemctl is-system-running --wait)
