@@ -200,7 +200,8 @@ static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t 
 		return r;
 	r = cgroup_path_is_in(cur, a->group, subtree);
 	if (r == 0 && ret_where && !*ret_where)
-		*ret_where = TAKE_PTR(cur); /* where it is, for the report: how systemd's moves show */
+		*ret_where =
+			TAKE_PTR(cur); /* where it is, for the report: how systemd's moves show */
 	return r;
 }
 

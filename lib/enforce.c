@@ -273,7 +273,8 @@ static int find_stale(const struct enforcer *e, int hierarchy_fd, char **live, c
 			seen = streq((*names)[i], de->d_name);
 		if (seen)
 			continue;
-		if (GROW_ARRAY(*names, *allocated, *n + 1) < 0 || !((*names)[*n] = strdup(de->d_name)))
+		if (GROW_ARRAY(*names, *allocated, *n + 1) < 0 ||
+		    !((*names)[*n] = strdup(de->d_name)))
 			r = -ENOMEM;
 		else
 			(*n)++;
