@@ -150,7 +150,8 @@ int assess_vm(struct enforcer *e, const struct vm *vm, bool skip_managed, struct
 	int r;
 
 	if (vm->managed && skip_managed) {
-		r = verdict(&a, VM_SKIPPED, "another manager's VM (in %s)", vm->cgroup ?: "?");
+		r = verdict(&a, VM_SKIPPED, "another manager's VM (in %s)",
+			    vm->managed ?: vm->cgroup ?: "?");
 		goto out;
 	}
 	dry.dry_run = true;

@@ -444,9 +444,19 @@ static int read_threads(int proc_fd, uint64_t now, struct vm *vm, const struct v
 	return 0;
 }
 
-static bool cgroup_is_managed(const char *cgroup_file)
+/* The path of the first /proc/PID/cgroup line that names another manager's group, or NULL. */
+static char *managed_group(const char *cgroup_file)
 {
-	return strstr(cgroup_file, "machine-qemu") || strstr(cgroup_file, "/qemu.slice/");
+	for (const char *l = cgroup_file; l && *l;) {
+		const char *end = strchrnul(l, '\n'), *path = memchr(l, ':', end - l);
+
+		path = path ? memchr(path + 1, ':', end - path - 1) : NULL;
+		if (path && (memmem(path, end - path, "machine-qemu", 12) ||
+			     memmem(path, end - path, "/qemu.slice/", 12)))
+			return strndup(path + 1, end - path - 1);
+		l = *end ? end + 1 : end;
+	}
+	return NULL;
 }
 
 static int read_identity(const struct discover_opts *o, struct vm *vm)
@@ -471,7 +481,7 @@ static int read_identity(const struct discover_opts *o, struct vm *vm)
 	vm->uid = (uid_t)strtoul(uid, NULL, 10);
 	(void)snprintf(path, sizeof(path), "%d/cgroup", (int)vm->pid);
 	if (read_file_at(o->proc_fd, path, 65536, &cgroups, NULL) >= 0)
-		vm->managed = cgroup_is_managed(cgroups);
+		vm->managed = managed_group(cgroups);
 	/* On a hybrid host the unified line says "/" while v1 holds the placement. */
 	if (proc_read_cgroup(o->proc_fd, vm->pid, 0, NULL, &vm->cgroup) < 0 ||
 	    streq(vm->cgroup, "/")) {
@@ -638,6 +648,7 @@ void vm_done(struct vm *vm)
 	free(vm->exe);
 	free(vm->name);
 	free(vm->cgroup);
+	free(vm->managed);
 	free(vm->qmp_path);
 	free(vm->note);
 	qemu_cmdline_done(&vm->cmdline);

@@ -53,7 +53,10 @@ struct vm {
 	char *exe;
 	char *name; /* -name guest=, else the uuid, else pid-<PID> */
 	struct qemu_cmdline cmdline;
-	bool managed; /* libvirt's or Proxmox's: machine-qemu or qemu.slice in its cgroup */
+	/* Another manager's VM (libvirt's machine-qemu…, Proxmox's qemu.slice): the group that
+	 * says so, from whichever hierarchy holds it (on v1 under systemd, name=systemd alone may).
+	 */
+	char *managed;
 	char *cgroup; /* unified ("0::") path, else the cpu controller's */
 
 	char *qmp_path; /* absolute, when the command line names a QMP socket */

@@ -242,7 +242,8 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 		if (ctl_vm_skipped(&w, vms[i])) {
 			printf("%s (pid %d): another manager's VM (in %s); left alone "
 			       "(skip_managed in kvmtuned.yaml)\n",
-			       shown(vms[i]->name), (int)vms[i]->pid, shown(vms[i]->cgroup ?: "?"));
+			       shown(vms[i]->name), (int)vms[i]->pid,
+			       shown(vms[i]->managed ?: "?"));
 			continue;
 		}
 		if (!rep.quiet)
