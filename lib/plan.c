@@ -16,87 +16,11 @@
 #include "cgroup-value.h"
 #include "macro.h"
 #include "numa-maps.h"
+#include "plan-build.h"
 #include "plan.h"
 #include "qemu-cmdline.h"
 #include "size.h"
 #include "unit-name.h"
-
-#define PAGE_SIZE_BYTES UINT64_C(4096)
-
-/* ---- building ---- */
-
-struct builder {
-	struct plan *plan;
-	const struct plan_host *host;
-	const struct policy *policy;
-	const struct vm *vm;
-	int r;
-};
-
-static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_controller c,
-			  const char *group, const struct origin *origin, const char *what_fmt, ...)
-	_printf_(6, 7);
-
-static struct action *add(struct builder *b, enum action_kind kind, enum cgroup_controller c,
-			  const char *group, const struct origin *origin, const char *what_fmt, ...)
-{
-	struct action *a;
-	va_list ap;
-
-	if (b->r < 0 || !(a = plan_append(b->plan, kind))) {
-		b->r = -ENOMEM;
-		return NULL;
-	}
-	a->controller = c;
-	a->origin = origin;
-	if (group && !(a->group = strdup(group)))
-		b->r = -ENOMEM;
-	va_start(ap, what_fmt);
-	(void)vsnprintf(a->what, sizeof(a->what), what_fmt, ap);
-	va_end(ap);
-	return a;
-}
-
-static struct action *write_value(struct builder *b, enum cgroup_controller c, const char *group,
-				  const char *file, const struct origin *origin, const char *what,
-				  const char *fmt, ...) _printf_(7, 8);
-
-static struct action *write_value(struct builder *b, enum cgroup_controller c, const char *group,
-				  const char *file, const struct origin *origin, const char *what,
-				  const char *fmt, ...)
-{
-	struct action *a = add(b, ACTION_WRITE, c, group, origin, "%s", what);
-	va_list ap;
-
-	if (!a)
-		return NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&a->value, fmt, ap) < 0)
-		a->value = NULL;
-	va_end(ap);
-	a->file = strdup(file);
-	if (!a->value || !a->file)
-		b->r = -ENOMEM;
-	return a;
-}
-
-static void warn(struct builder *b, const struct origin *origin, const char *fmt, ...)
-	_printf_(3, 4);
-
-static void warn(struct builder *b, const struct origin *origin, const char *fmt, ...)
-{
-	_cleanup_free_ char *text = NULL;
-	va_list ap;
-	int r;
-
-	if (b->r < 0)
-		return;
-	va_start(ap, fmt);
-	r = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	if (r < 0 || plan_warn(b->plan, origin, "%s", text) < 0)
-		b->r = -ENOMEM;
-}
 
 static char *join(const char *a, const char *b)
 {
@@ -204,8 +128,8 @@ static int add_group(struct builder *b, const struct vm_thread *t, struct group 
 	if (group_cpus(b, t, &g[*n]) < 0)
 		return -ENOMEM;
 	if (cpuset_is_empty(&g[*n].cpus))
-		warn(b, g[*n].cpus_origin,
-		     "%s: none of its CPUs is online; it keeps the CPUs it has", name);
+		builder_warn(b, g[*n].cpus_origin,
+			     "%s: none of its CPUs is online; it keeps the CPUs it has", name);
 	(*n)++;
 	return 0;
 }
@@ -256,15 +180,6 @@ static char *cpus_text(struct builder *b, const struct cpuset *s)
 	return t;
 }
 
-/* Memory limits in bytes, page-aligned as the kernel stores them, or the unlimited word. */
-static void limit_text(uint64_t bytes, const char *unlimited, char buf[static 32])
-{
-	if (bytes == SIZE_UNLIMITED)
-		(void)snprintf(buf, 32, "%s", unlimited);
-	else
-		(void)snprintf(buf, 32, "%" PRIu64, bytes & ~(PAGE_SIZE_BYTES - 1));
-}
-
 /* ---- controllers ---- */
 
 static uint64_t shares_of(const struct policy *p)
@@ -299,274 +214,14 @@ static void plan_bandwidth(struct builder *b, const char *group, const struct pi
 	int64_t p = period->set ? period->value : CG_DEFAULT_PERIOD_USEC;
 
 	if (b->host->version[CGROUP_CPU] == 1) {
-		write_value(b, CGROUP_CPU, group, "cpu.cfs_period_us", o, who, "%" PRId64, p);
-		write_value(b, CGROUP_CPU, group, "cpu.cfs_quota_us", o, who, "%" PRId64,
-			    quota->set ? quota->value : -1);
+		builder_write(b, CGROUP_CPU, group, "cpu.cfs_period_us", o, who, "%" PRId64, p);
+		builder_write(b, CGROUP_CPU, group, "cpu.cfs_quota_us", o, who, "%" PRId64,
+			      quota->set ? quota->value : -1);
 	} else if (quota->set && quota->value >= 0)
-		write_value(b, CGROUP_CPU, group, "cpu.max", o, who, "%" PRId64 " %" PRId64,
-			    quota->value, p);
+		builder_write(b, CGROUP_CPU, group, "cpu.max", o, who, "%" PRId64 " %" PRId64,
+			      quota->value, p);
 	else
-		write_value(b, CGROUP_CPU, group, "cpu.max", o, who, "max %" PRId64, p);
-}
-
-static void plan_memory(struct builder *b, const char *vm_group)
-{
-	const struct policy *p = b->policy;
-	const struct psize *hard = &p->memtune.hard_limit, *soft = &p->memtune.soft_limit;
-	const struct psize *swap = &p->memtune.swap_hard_limit, *min = &p->memtune.min_guarantee;
-	uint64_t h = hard->set ? hard->bytes : SIZE_UNLIMITED;
-	uint64_t s = swap->set ? swap->bytes : SIZE_UNLIMITED;
-	char v[32];
-
-	if (b->host->version[CGROUP_MEMORY] == 0) {
-		if (hard->set || soft->set || swap->set || min->set)
-			warn(b, NULL, "memtune: this host has no memory controller");
-		return;
-	}
-	if (b->host->version[CGROUP_MEMORY] == 1) {
-		bool memsw = b->host->memsw;
-
-		/* A moved task's memory stays charged where it was on v1: new kernels refuse
-		 * memory.move_charge_at_immigrate. Only memory allocated afterwards counts
-		 * against the limits of an adopted VM; `kvmtunectl run` has it all counted. */
-		/* memsw >= limit at every step: a new limit that fits under the current memsw
-		 * goes first; a larger one waits until memsw has grown. */
-		bool limit_first = !memsw || h <= b->host->memsw_limit;
-
-		if (swap->set && !memsw)
-			warn(b, &swap->origin,
-			     "memtune.swap_hard_limit: this kernel has no swap accounting "
-			     "(memory.memsw.*): boot with swapaccount=1");
-		limit_text(h, "-1", v);
-		if (limit_first)
-			write_value(b, CGROUP_MEMORY, vm_group, "memory.limit_in_bytes",
-				    hard->set ? &hard->origin : NULL, "memory hard_limit", "%s", v);
-		if (memsw) {
-			limit_text(s, "-1", v);
-			write_value(b, CGROUP_MEMORY, vm_group, "memory.memsw.limit_in_bytes",
-				    swap->set ? &swap->origin : NULL, "memory swap_hard_limit",
-				    "%s", v);
-		}
-		if (!limit_first) {
-			limit_text(h, "-1", v);
-			write_value(b, CGROUP_MEMORY, vm_group, "memory.limit_in_bytes",
-				    &hard->origin, "memory hard_limit", "%s", v);
-		}
-		limit_text(soft->set ? soft->bytes : SIZE_UNLIMITED, "-1", v);
-		write_value(b, CGROUP_MEMORY, vm_group, "memory.soft_limit_in_bytes",
-			    soft->set ? &soft->origin : NULL, "memory soft_limit", "%s", v);
-		return;
-	}
-	limit_text(h, "max", v);
-	write_value(b, CGROUP_MEMORY, vm_group, "memory.max", hard->set ? &hard->origin : NULL,
-		    "memory hard_limit", "%s", v);
-	limit_text(soft->set && soft->bytes != SIZE_UNLIMITED ? soft->bytes : 0, "max", v);
-	write_value(b, CGROUP_MEMORY, vm_group, "memory.low", soft->set ? &soft->origin : NULL,
-		    "memory soft_limit", "%s", v);
-	limit_text(min->set ? min->bytes : 0, "max", v);
-	write_value(b, CGROUP_MEMORY, vm_group, "memory.min", min->set ? &min->origin : NULL,
-		    "memory min_guarantee", "%s", v);
-	/* v2 limits swap alone: memory + swap minus memory. */
-	if (swap->set && !hard->set)
-		warn(b, &swap->origin,
-		     "memtune.swap_hard_limit: on cgroup v2 it needs a hard_limit (memory.swap.max "
-		     "= "
-		     "swap_hard_limit - hard_limit); left unlimited");
-	limit_text(swap->set && hard->set && s != SIZE_UNLIMITED && h != SIZE_UNLIMITED
-			   ? s - h
-			   : SIZE_UNLIMITED,
-		   "max", v);
-	write_value(b, CGROUP_MEMORY, vm_group, "memory.swap.max", swap->set ? &swap->origin : NULL,
-		    "memory swap_hard_limit", "%s", v);
-}
-
-static const struct plan_device *device_of(const struct builder *b, const char *path)
-{
-	for (size_t i = 0; i < b->host->n_devices; i++)
-		if (streq(b->host->devices[i].path, path))
-			return &b->host->devices[i];
-	return NULL;
-}
-
-static void limit_or_max(char buf[static 32], const struct psize *v, const char *unlimited)
-{
-	if (!v->set || v->bytes == SIZE_UNLIMITED)
-		(void)snprintf(buf, 32, "%s", unlimited);
-	else
-		(void)snprintf(buf, 32, "%" PRIu64, v->bytes);
-}
-
-static const char *const v1_throttle_files[] = { "blkio.throttle.read_bps_device",
-						 "blkio.throttle.write_bps_device",
-						 "blkio.throttle.read_iops_device",
-						 "blkio.throttle.write_iops_device" };
-#define V2_NO_THROTTLE "rbps=max wbps=max riops=max wiops=max"
-
-static bool iocost_enabled(const struct plan_host *h, unsigned maj, unsigned min)
-{
-	char key[32];
-	const char *l;
-
-	(void)snprintf(key, sizeof(key), "%u:%u enable=1", maj, min);
-	for (l = h->iocost; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, key, strlen(key)) == 0)
-			return true;
-	return false;
-}
-
-/*
- * The file a weight for this device goes to, or NULL when none takes effect there: BFQ as the
- * disk's scheduler, or on cgroup v2 the io.cost controller for it.
- */
-static const char *device_weight_file(const struct builder *b, const struct blockdev *dev)
-{
-	bool bfq = streq(dev->scheduler, "bfq");
-
-	if (b->host->version[CGROUP_IO] == 1)
-		return bfq && b->host->bfq ? "blkio.bfq.weight_device" : NULL;
-	if (bfq)
-		return "io.bfq.weight";
-	return iocost_enabled(b->host, dev->major, dev->minor) ? "io.weight" : NULL;
-}
-
-static void plan_device_weight(struct builder *b, const char *vm_group,
-			       const struct blkio_device *d, const struct blockdev *dev)
-{
-	const char *file = device_weight_file(b, dev);
-
-	if (!file) {
-		if (d->weight.set) /* warned, not written: the write would fail at every apply */
-			warn(b, &d->weight.origin,
-			     "blkiotune device %s (%u:%u): its scheduler is %s, so a weight cannot "
-			     "take effect; not set (echo bfq > "
-			     "/sys/dev/block/%u:%u/queue/scheduler%s)",
-			     d->path, dev->major, dev->minor, dev->scheduler, dev->major,
-			     dev->minor,
-			     b->host->version[CGROUP_IO] == 2 ? ", or enable io.cost for it" : "");
-		return;
-	}
-	if (!d->weight.set) /* none (any more): the kernel's default */
-		write_value(b, CGROUP_IO, vm_group, file, NULL, "io device weight", "%u:%u default",
-			    dev->major, dev->minor);
-	else
-		write_value(b, CGROUP_IO, vm_group, file, &d->weight.origin, "io device weight",
-			    "%u:%u %" PRId64, dev->major, dev->minor,
-			    streq(file, "io.weight") ? CLAMP(d->weight.value * 100 / 500, 1, 10000)
-						     : d->weight.value);
-}
-
-/* Throttles: each one the policy sets, and every other one none (so a removed one goes). */
-static void plan_device_throttles(struct builder *b, const char *vm_group,
-				  const struct blkio_device *d, const struct blockdev *dev)
-{
-	const struct psize *v[] = { &d->read_bytes_sec, &d->write_bytes_sec, &d->read_iops_sec,
-				    &d->write_iops_sec };
-	char t[4][32];
-
-	if (b->host->version[CGROUP_IO] == 1) {
-		for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
-			limit_or_max(t[i], v[i], "0"); /* 0 removes a v1 throttle */
-			write_value(b, CGROUP_IO, vm_group, v1_throttle_files[i],
-				    v[i]->set ? &v[i]->origin : NULL, "io throttle", "%u:%u %s",
-				    dev->major, dev->minor, t[i]);
-		}
-		return;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-		limit_or_max(t[i], v[i], "max");
-	write_value(b, CGROUP_IO, vm_group, "io.max", &d->origin, "io throttle",
-		    "%u:%u rbps=%s wbps=%s riops=%s wiops=%s", dev->major, dev->minor, t[0], t[1],
-		    t[2], t[3]);
-}
-
-static void plan_io_device(struct builder *b, const char *vm_group, const struct blkio_device *d)
-{
-	const struct plan_device *dev = device_of(b, d->path);
-
-	if (!dev || dev->result < 0) {
-		warn(b, &d->origin, "blkiotune device %s: %s", d->path,
-		     dev ? strerror(-dev->result) : "not resolved");
-		return;
-	}
-	if (dev->refused) {
-		/* The backend cannot set what the policy says for this device. */
-		warn(b, &d->origin, "blkiotune device %s (%u:%u) %s", d->path, dev->dev.major,
-		     dev->dev.minor, dev->refused);
-		return;
-	}
-	plan_device_weight(b, vm_group, d, &dev->dev);
-	plan_device_throttles(b, vm_group, d, &dev->dev);
-}
-
-/* Whether the policy names the device maj:min (as one of its resolved devices). */
-static bool device_named(const struct builder *b, unsigned maj, unsigned min)
-{
-	FOREACH_ARRAY (d, b->policy->blkiotune.devices, b->policy->blkiotune.n_devices) {
-		const struct plan_device *dev = device_of(b, d->path);
-
-		if (dev && dev->result >= 0 && dev->dev.major == maj && dev->dev.minor == min)
-			return true;
-	}
-	return false;
-}
-
-/* The entries of devices the policy no longer names: back to the kernel's defaults. */
-static void plan_io_removed(struct builder *b, const char *vm_group)
-{
-	FOREACH_ARRAY (e, b->host->io_entries, b->host->n_io_entries) {
-		const char *none = strstr(e->file, "weight")  ? "default"
-				   : streq(e->file, "io.max") ? V2_NO_THROTTLE
-							      : "0";
-
-		if (!device_named(b, e->major, e->minor))
-			write_value(b, CGROUP_IO, vm_group, e->file, NULL, "io device removed",
-				    "%u:%u %s", e->major, e->minor, none);
-	}
-}
-
-/* The VM's own weight; none set is the kernel's default (where the host has the file). */
-static void plan_io_weight(struct builder *b, const char *vm_group)
-{
-	const struct pint *weight = &b->policy->blkiotune.weight;
-	bool v1 = b->host->version[CGROUP_IO] == 1;
-	int64_t w = weight->set ? weight->value : CG_DEFAULT_IO_WEIGHT;
-	const struct origin *o = weight->set ? &weight->origin : NULL;
-	struct action *a = NULL;
-
-	if (v1 && !b->host->bfq) {
-		if (weight->set)
-			warn(b, o,
-			     "blkiotune.weight: no blkio.bfq.weight on this kernel (BFQ is not "
-			     "built or loaded)");
-		return;
-	}
-	if (v1)
-		a = write_value(b, CGROUP_IO, vm_group, "blkio.bfq.weight", o, "io weight",
-				"%" PRId64, w);
-	else if (b->host->bfq)
-		a = write_value(b, CGROUP_IO, vm_group, "io.bfq.weight", o, "io weight",
-				"default %" PRId64, w);
-	else
-		a = write_value(
-			b, CGROUP_IO, vm_group, "io.weight", o, "io weight", "default %" PRId64,
-			weight->set ? CLAMP(w * 100 / 500, 1, 10000) : CG_DEFAULT_IO_WEIGHT);
-	if (a && !weight->set)
-		a->optional = true; /* a kernel without the file has nothing to undo */
-}
-
-static void plan_io(struct builder *b, const char *vm_group)
-{
-	const struct policy *p = b->policy;
-
-	if (b->host->version[CGROUP_IO] == 0) {
-		if (p->blkiotune.weight.set || p->blkiotune.n_devices > 0)
-			warn(b, NULL, "blkiotune: this host has no blkio/io controller");
-		return;
-	}
-	plan_io_weight(b, vm_group);
-	FOREACH_ARRAY (d, p->blkiotune.devices, p->blkiotune.n_devices)
-		plan_io_device(b, vm_group, d);
-	plan_io_removed(b, vm_group);
+		builder_write(b, CGROUP_CPU, group, "cpu.max", o, who, "max %" PRId64, p);
 }
 
 /* The NUMA nodes memory may come from, and whether the policy restricts them. */
@@ -586,16 +241,17 @@ static bool plan_mems(struct builder *b, struct cpuset *ret, const struct origin
 					    &p->numatune.nodeset.cpus);
 
 		if (!b->host->launching && !in_force)
-			warn(b, &mode->origin,
-			     "numatune mode %s applies at launch only: start the VM with "
-			     "kvmtunectl run",
-			     numa_mode_to_string(m));
+			builder_warn(b, &mode->origin,
+				     "numatune mode %s applies at launch only: start the VM with "
+				     "kvmtunectl run",
+				     numa_mode_to_string(m));
 		any = false;
 	} else if (any && p->numatune.placement.set &&
 		   p->numatune.placement.value == NUMA_PLACEMENT_AUTO) {
-		warn(b, &p->numatune.placement.origin,
-		     "numatune placement auto: not chosen by this version; memory may come from "
-		     "any node");
+		builder_warn(
+			b, &p->numatune.placement.origin,
+			"numatune placement auto: not chosen by this version; memory may come from "
+			"any node");
 		any = false;
 	}
 	if (any && p->numatune.nodeset.set) {
@@ -634,18 +290,18 @@ static void plan_parents(struct builder *b, enum cgroup_controller c)
 
 		(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%.*s",
 			       path[0] ? "/" : "", (int)n, p);
-		add(b, ACTION_MKDIR, c, path, NULL, "parent group");
+		builder_add(b, ACTION_MKDIR, c, path, NULL, "parent group");
 		if (c == CGROUP_CPUSET && b->host->version[c] == 1) {
 			_cleanup_free_ char *cpus = cpus_text(b, &b->host->topo->cpus);
 			_cleanup_free_ char *mems = cpus_text(b, &b->host->topo->nodes);
 
 			/* An administrator's own restriction of the parent is kept. */
-			a = write_value(b, c, path, "cpuset.cpus", NULL, "parent cpuset", "%s",
-					cpus ?: "");
+			a = builder_write(b, c, path, "cpuset.cpus", NULL, "parent cpuset", "%s",
+					  cpus ?: "");
 			if (a)
 				a->only_if_empty = true;
-			a = write_value(b, c, path, "cpuset.mems", NULL, "parent cpuset", "%s",
-					mems ?: "");
+			a = builder_write(b, c, path, "cpuset.mems", NULL, "parent cpuset", "%s",
+					  mems ?: "");
 			if (a)
 				a->only_if_empty = true;
 		}
@@ -675,15 +331,15 @@ static void plan_v2_subtree(struct builder *b)
 				       controllers[0] ? " " : "", domain[i].name);
 	if (!controllers[0])
 		return;
-	write_value(b, CGROUP_CPU, "", "cgroup.subtree_control", NULL, "enable controllers", "%s",
-		    controllers);
+	builder_write(b, CGROUP_CPU, "", "cgroup.subtree_control", NULL, "enable controllers", "%s",
+		      controllers);
 	while (*p && b->r >= 0) {
 		size_t n = strcspn(p, "/");
 
 		(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%.*s",
 			       path[0] ? "/" : "", (int)n, p);
-		write_value(b, CGROUP_CPU, path, "cgroup.subtree_control", NULL,
-			    "enable controllers", "%s", controllers);
+		builder_write(b, CGROUP_CPU, path, "cgroup.subtree_control", NULL,
+			      "enable controllers", "%s", controllers);
 		p += n;
 		p += *p == '/';
 	}
@@ -712,13 +368,13 @@ static void plan_threads(struct builder *b, const struct group *g, size_t n_grou
 
 			if (b->host->version[c] == 0 || (v2 && c != CGROUP_CPU))
 				continue;
-			a = add(b, ACTION_ATTACH_THREAD, c, path, NULL, "%s thread", name);
+			a = builder_add(b, ACTION_ATTACH_THREAD, c, path, NULL, "%s thread", name);
 			if (a)
 				target_thread(a, b->vm, t);
 		}
 		if (!cpuset_is_empty(&tg->cpus)) {
-			struct action *a = add(b, ACTION_AFFINITY, 0, NULL, tg->cpus_origin,
-					       "%s affinity", name);
+			struct action *a = builder_add(b, ACTION_AFFINITY, 0, NULL, tg->cpus_origin,
+						       "%s affinity", name);
 
 			if (!a)
 				return;
@@ -784,8 +440,9 @@ static void plan_schedulers(struct builder *b)
 				continue; /* kernel-made threads are the kernel's */
 			if (!s)
 				s = &other;
-			a = add(b, ACTION_SCHEDULER, 0, NULL, s == &other ? NULL : &s->origin,
-				"%s scheduler", thread_group_name(t, name, sizeof(name)));
+			a = builder_add(b, ACTION_SCHEDULER, 0, NULL,
+					s == &other ? NULL : &s->origin, "%s scheduler",
+					thread_group_name(t, name, sizeof(name)));
 			if (a) {
 				target_thread(a, b->vm, t);
 				a->sched_policy = sched_to_kernel(s->policy);
@@ -804,9 +461,10 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 
 	if (b->host->version[CGROUP_CPUSET] == 0) {
 		/* No cpuset to bind it: move the pages themselves, at every apply. */
-		struct action *a = strict ? add(b, ACTION_MIGRATE_PAGES, 0, NULL, mems_origin,
-						"numa nodes (no cpuset controller)")
-					  : NULL;
+		struct action *a =
+			strict ? builder_add(b, ACTION_MIGRATE_PAGES, 0, NULL, mems_origin,
+					     "numa nodes (no cpuset controller)")
+			       : NULL;
 
 		if (a) {
 			target_process(a, b->vm);
@@ -823,13 +481,13 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 		return;
 	/* v1 moves pages already allocated only with memory_migrate set first. */
 	if (v1)
-		write_value(b, CGROUP_CPUSET, vm_group, "cpuset.memory_migrate", mems_origin,
-			    "numa migrate", "1");
+		builder_write(b, CGROUP_CPUSET, vm_group, "cpuset.memory_migrate", mems_origin,
+			      "numa migrate", "1");
 	if (*all_text)
-		write_value(b, CGROUP_CPUSET, vm_group, "cpuset.cpus", NULL, "VM cpuset", "%s",
-			    all_text);
-	write_value(b, CGROUP_CPUSET, vm_group, "cpuset.mems", mems_origin, "numa nodes", "%s",
-		    mems_text);
+		builder_write(b, CGROUP_CPUSET, vm_group, "cpuset.cpus", NULL, "VM cpuset", "%s",
+			      all_text);
+	builder_write(b, CGROUP_CPUSET, vm_group, "cpuset.mems", mems_origin, "numa nodes", "%s",
+		      mems_text);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *path = join(vm_group, g[i].name);
 		_cleanup_free_ char *text = cpus_text(b, &g[i].cpus);
@@ -839,13 +497,13 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 			return;
 		}
 		if (v1)
-			write_value(b, CGROUP_CPUSET, path, "cpuset.memory_migrate", mems_origin,
-				    "numa migrate", "1");
+			builder_write(b, CGROUP_CPUSET, path, "cpuset.memory_migrate", mems_origin,
+				      "numa migrate", "1");
 		if (*text)
-			write_value(b, CGROUP_CPUSET, path, "cpuset.cpus", g[i].cpus_origin,
-				    "pinning", "%s", text);
-		write_value(b, CGROUP_CPUSET, path, "cpuset.mems", mems_origin, "numa nodes", "%s",
-			    mems_text);
+			builder_write(b, CGROUP_CPUSET, path, "cpuset.cpus", g[i].cpus_origin,
+				      "pinning", "%s", text);
+		builder_write(b, CGROUP_CPUSET, path, "cpuset.mems", mems_origin, "numa nodes",
+			      "%s", mems_text);
 	}
 }
 
@@ -856,11 +514,11 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 static void plan_disks(struct builder *b)
 {
 	FOREACH_ARRAY (d, b->policy->disks.items, b->policy->disks.n)
-		warn(b, &d->origin,
-		     "disks: '%s': per-disk throttling through QMP is not enforced by this "
-		     "version; "
-		     "the disk runs unthrottled by kvmtune",
-		     d->id);
+		builder_warn(b, &d->origin,
+			     "disks: '%s': per-disk throttling through QMP is not enforced by this "
+			     "version; "
+			     "the disk runs unthrottled by kvmtune",
+			     d->id);
 }
 
 int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
@@ -885,11 +543,11 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		plan_parents(&b, c);
 		if (v2)
 			plan_v2_subtree(&b);
-		add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
+		builder_add(&b, ACTION_MKDIR, c, p.vm_group, NULL, "VM group");
 		if (v2) {
 			/* The process in first: then the group may become a thread root. */
-			struct action *a =
-				add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
+			struct action *a = builder_add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group,
+						       NULL, "VM process");
 			if (a)
 				target_process(a, vm);
 		}
@@ -898,27 +556,27 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		for (size_t k = 0; k < n; k++) {
 			_cleanup_free_ char *path = join(p.vm_group, g[k].name);
 
-			add(&b, ACTION_MKDIR, c, path, NULL, "thread group");
+			builder_add(&b, ACTION_MKDIR, c, path, NULL, "thread group");
 			if (v2)
-				write_value(&b, c, path, "cgroup.type", NULL, "threaded group",
-					    "threaded");
+				builder_write(&b, c, path, "cgroup.type", NULL, "threaded group",
+					      "threaded");
 		}
 		if (v2)
-			write_value(&b, c, p.vm_group, "cgroup.subtree_control", NULL,
-				    "thread controllers", "%s%s",
-				    host->version[CGROUP_CPU] == 2 ? "+cpu" : "",
-				    host->version[CGROUP_CPUSET] == 2 ? " +cpuset" : "");
+			builder_write(&b, c, p.vm_group, "cgroup.subtree_control", NULL,
+				      "thread controllers", "%s%s",
+				      host->version[CGROUP_CPU] == 2 ? "+cpu" : "",
+				      host->version[CGROUP_CPUSET] == 2 ? " +cpuset" : "");
 	}
 	if (b.r >= 0)
 		plan_cpusets(&b, g, n, p.vm_group);
 	if (b.r >= 0 && host->version[CGROUP_CPU]) {
 		if (host->version[CGROUP_CPU] == 1)
-			write_value(
+			builder_write(
 				&b, CGROUP_CPU, p.vm_group, "cpu.shares",
 				origin_of(&effective->cputune.shares, &effective->cputune.weight),
 				"cpu weight", "%" PRIu64, shares_of(effective));
 		else
-			write_value(
+			builder_write(
 				&b, CGROUP_CPU, p.vm_group, "cpu.weight",
 				origin_of(&effective->cputune.weight, &effective->cputune.shares),
 				"cpu weight", "%" PRIu64, weight_of(effective));
@@ -941,7 +599,7 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 
 		if (host->version[c] != 1 || is_thread_controller(c))
 			continue;
-		a = add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
+		a = builder_add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
 		if (a)
 			target_process(a, vm);
 	}
@@ -975,7 +633,7 @@ int plan_remove(const char *group, const struct plan_host *host, struct plan *re
 		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
 			continue;
 		/* The applier removes the thread groups below it first. */
-		add(&b, ACTION_RMDIR, c, group, NULL, "VM gone");
+		builder_add(&b, ACTION_RMDIR, c, group, NULL, "VM gone");
 	}
 	if (b.r < 0) {
 		plan_done(&p);
