@@ -30,8 +30,8 @@ static int load_policies(struct manager *m, unsigned *bad)
 	struct policy_env env = {
 		.topo = &m->topo, .check_devices = true, .check_users = true, .check_owner = true
 	};
-	int r = policy_set_reload_config(&m->policies, m->config_dir, m->runtime_dir, &env,
-					 &diags, bad);
+	int r = policy_set_reload_config(&m->policies, m->config_dir, m->runtime_dir, &env, &diags,
+					 bad);
 
 	log_diags(&diags);
 	if (r == 1)

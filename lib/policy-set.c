@@ -126,9 +126,8 @@ static int config_dirs(const char *config_dir, const char *runtime_dir, char *re
 	return 0;
 }
 
-int policy_set_load_config(struct policy_set *set, const char *config_dir,
-			   const char *runtime_dir, const struct policy_env *env,
-			   struct diag_list *diags)
+int policy_set_load_config(struct policy_set *set, const char *config_dir, const char *runtime_dir,
+			   const struct policy_env *env, struct diag_list *diags)
 {
 	char *dirs[2];
 	size_t n;

@@ -34,9 +34,8 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0)
 		return log_oom();
 	r = settings_load(settings_path, true, &w->settings, &w->diags);
-	if (r == -ENOMEM ||
-	    policy_set_load_config(&w->policies, c->config_dir, c->runtime_dir, &env,
-				   &w->diags) < 0)
+	if (r == -ENOMEM || policy_set_load_config(&w->policies, c->config_dir, c->runtime_dir,
+						   &env, &w->diags) < 0)
 		return log_oom();
 	if (w->diags.n_errors > 0) {
 		diag_list_print(&w->diags, stderr);
