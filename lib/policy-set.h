@@ -50,9 +50,8 @@ char *policy_runtime_dir_of(const char *runtime_dir);
  * lexical order, then every file of <runtime_dir>/policy.d, so a runtime drop-in's values win.
  * Returns 0 (check diags->n_errors), 1 when neither policy.d exists (no policies), -ENOMEM.
  */
-int policy_set_load_config(struct policy_set *set, const char *config_dir,
-			   const char *runtime_dir, const struct policy_env *env,
-			   struct diag_list *diags);
+int policy_set_load_config(struct policy_set *set, const char *config_dir, const char *runtime_dir,
+			   const struct policy_env *env, struct diag_list *diags);
 
 /*
  * A reload (kvmtuned's): the policies of config_dir and runtime_dir anew, in the order of
