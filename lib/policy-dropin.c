@@ -8,7 +8,6 @@
 #include "macro.h"
 #include "policy-dropin.h"
 #include "strbuf.h"
-#include "unit-name.h"
 #include "yaml-walk.h"
 
 /* How a value is written: the parser, not this file, says whether it is a good one. */
@@ -356,10 +355,19 @@ void dropin_done(struct dropin *d)
 
 char *dropin_file_name(const char *vm_name)
 {
-	_cleanup_free_ char *e = unit_name_escape(vm_name);
-	char *name;
+	_cleanup_(strbuf_done) struct strbuf b = {};
+	int r = strbuf_append(&b, "90-set-");
 
-	return e && asprintf(&name, "90-set-%s.yaml", e) >= 0 ? name : NULL;
+	/* Letters, digits and "-_.:@+" as they are; "/", a leading ".", anything else as \xNN. */
+	for (const char *c = vm_name; r >= 0 && *c; c++)
+		if (isalnum((unsigned char)*c) ||
+		    (strchr("-_.:@+", *c) && !(c == vm_name && *c == '.')))
+			r = strbuf_printf(&b, "%c", *c);
+		else
+			r = strbuf_printf(&b, "\\x%02x", (unsigned char)*c);
+	if (r >= 0)
+		r = strbuf_append(&b, ".yaml");
+	return r < 0 ? NULL : strbuf_steal(&b);
 }
 
 /* ---- writing ---- */

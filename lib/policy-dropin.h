@@ -63,7 +63,8 @@ int dropin_format(const struct dropin *d, char **ret);
 int dropin_parse(const char *path, const char *text, size_t size, struct dropin *d,
 		 char **ret_error);
 
-/* "90-set-<escaped name>.yaml". Caller frees; NULL on -ENOMEM. */
+/* "90-set-<name>.yaml", "/" and unusual bytes of the name as \xNN. Caller frees; NULL on -ENOMEM.
+ */
 char *dropin_file_name(const char *vm_name);
 
 void dropin_done(struct dropin *d);

@@ -203,8 +203,10 @@ TEST(a_hand_edited_dropin_is_refused_with_its_line)
 
 TEST(the_file_name_is_the_escaped_vm_name)
 {
-	char *n = dropin_file_name("web/01 x");
+	char *n = dropin_file_name("web-01/a b"), *dot = dropin_file_name(".hidden");
 
-	ASSERT_TRUE(n && streq(n, "90-set-web-01\\x20x.yaml"));
+	ASSERT_TRUE(n && streq(n, "90-set-web-01\\x2fa\\x20b.yaml"));
+	ASSERT_TRUE(dot && streq(dot, "90-set-\\x2ehidden.yaml"));
 	free(n);
+	free(dot);
 }

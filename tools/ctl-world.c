@@ -136,7 +136,7 @@ void ctl_world_done(struct ctl_world *w)
 	*w = (struct ctl_world){ .proc_fd = -EBADF, .sys_fd = -EBADF };
 }
 
-static bool vm_is(const struct vm *vm, const char *arg)
+bool ctl_vm_is(const struct vm *vm, const char *arg)
 {
 	char pid[16];
 
@@ -156,7 +156,7 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 		bool wanted = n == 0;
 
 		for (size_t j = 0; j < n && !wanted; j++)
-			wanted = vm_is(&w->vms[i], args[j]);
+			wanted = ctl_vm_is(&w->vms[i], args[j]);
 		if (wanted)
 			v[k++] = &w->vms[i];
 	}
@@ -164,7 +164,7 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 		bool found = false;
 
 		for (size_t i = 0; i < w->n_vms && !found; i++)
-			found = vm_is(&w->vms[i], args[j]);
+			found = ctl_vm_is(&w->vms[i], args[j]);
 		if (!found) {
 			fprintf(stderr,
 				"kvmtunectl: no VM '%s' (a name, pid or uuid of a running "
