@@ -390,6 +390,8 @@ int ctl_dropin_edit(struct ctl *c, const char *vm_arg, unsigned scopes,
 
 	if (r == EXIT_OK)
 		r = find_vm(&w, vm_arg, &vm);
+	if (scopes & CTL_DROPIN_CURRENT)
+		scopes = vm ? CTL_DROPIN_RUNTIME : CTL_DROPIN_PERSISTENT;
 	if (r == EXIT_OK && (scopes & CTL_DROPIN_PERSISTENT))
 		r = target_init(&t[n++], etc, vm, vm_arg);
 	if (r == EXIT_OK && (scopes & CTL_DROPIN_RUNTIME))

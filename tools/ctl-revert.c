@@ -78,7 +78,7 @@ int verb_revert(struct ctl *c, int argc, char **argv)
 	struct removal rm;
 	int opt;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts afresh, permuting (main parsed with "+") */
 	while ((opt = ctl_getopt("revert", argc, argv, ":h", options)) >= 0)
 		switch (opt) {
 		case ARG_RUNTIME:

@@ -21,9 +21,10 @@ static int assign(struct dropin *const *d, size_t n, void *userdata)
 {
 	const struct assignments *a = userdata;
 
-	for (size_t i = 0; i < a->n; i++)
-		if (dropin_set(d[0], a->keys[i], a->values[i]) < 0)
-			return log_oom();
+	for (size_t j = 0; j < n; j++)
+		for (size_t i = 0; i < a->n; i++)
+			if (dropin_set(d[j], a->keys[i], a->values[i]) < 0)
+				return log_oom();
 	return EXIT_OK;
 }
 
@@ -34,8 +35,8 @@ static void free_keys(char **keys, size_t n)
 	free(keys);
 }
 
-int ctl_set(struct ctl *c, const char *verb, const char *vm, bool runtime, const char *const *keys,
-	    const char *const *values, size_t n)
+int ctl_set(struct ctl *c, const char *verb, const char *vm, unsigned scopes,
+	    const char *const *keys, const char *const *values, size_t n)
 {
 	struct assignments a = { .keys = calloc(n + 1, sizeof(char *)), .values = values, .n = n };
 	int r = EXIT_OK;
@@ -62,8 +63,7 @@ int ctl_set(struct ctl *c, const char *verb, const char *vm, bool runtime, const
 		}
 	}
 	if (r == EXIT_OK)
-		r = ctl_dropin_edit(c, vm, runtime ? CTL_DROPIN_RUNTIME : CTL_DROPIN_PERSISTENT,
-				    assign, &a);
+		r = ctl_dropin_edit(c, vm, scopes, assign, &a);
 	free_keys(a.keys, n);
 	return r;
 }
@@ -108,7 +108,7 @@ int verb_set(struct ctl *c, int argc, char **argv)
 	size_t n = 0;
 	int opt, r = EXIT_OK;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts afresh, permuting (main parsed with "+") */
 	while ((opt = ctl_getopt("set", argc, argv, ":h", options)) >= 0)
 		switch (opt) {
 		case ARG_RUNTIME:
@@ -143,5 +143,6 @@ int verb_set(struct ctl *c, int argc, char **argv)
 		keys[n] = argv[i];
 		values[n++] = eq + 1;
 	}
-	return ctl_set(c, "set", argv[optind], runtime, keys, values, n);
+	return ctl_set(c, "set", argv[optind], runtime ? CTL_DROPIN_RUNTIME : CTL_DROPIN_PERSISTENT,
+		       keys, values, n);
 }

@@ -127,6 +127,8 @@ int ctl_daemon_reload(struct ctl *c, bool *ret_absent);
 enum {
 	CTL_DROPIN_PERSISTENT = 1 << 0,
 	CTL_DROPIN_RUNTIME = 1 << 1,
+	CTL_DROPIN_CURRENT =
+		1 << 2, /* virsh's --current: runtime when the VM runs, else persistent */
 };
 struct dropin;
 /*
@@ -153,10 +155,17 @@ int ctl_dropin_effective(struct ctl *c, const char *vm, struct ctl_world *w, str
  * set's work for n KEY, VALUE pairs (the virsh-shaped verbs' too): keys checked (did-you-mean on
  * stderr, EXIT_USAGE), then ctl_dropin_edit(). verb names the verb in errors. An EXIT_ code.
  */
-int ctl_set(struct ctl *c, const char *verb, const char *vm, bool runtime, const char *const *keys,
-	    const char *const *values, size_t n);
+int ctl_set(struct ctl *c, const char *verb, const char *vm, unsigned scopes,
+	    const char *const *keys, const char *const *values, size_t n);
 
 int verb_set(struct ctl *c, int argc, char **argv);
+int verb_vcpupin(struct ctl *c, int argc, char **argv);
+int verb_emulatorpin(struct ctl *c, int argc, char **argv);
+int verb_iothreadpin(struct ctl *c, int argc, char **argv);
+int verb_schedinfo(struct ctl *c, int argc, char **argv);
+int verb_memtune(struct ctl *c, int argc, char **argv);
+int verb_blkiotune(struct ctl *c, int argc, char **argv);
+int verb_numatune(struct ctl *c, int argc, char **argv);
 int verb_revert(struct ctl *c, int argc, char **argv);
 
 int verb_check(struct ctl *c, int argc, char **argv);

@@ -23,6 +23,13 @@ static const struct {
 	{ "import-libvirt", verb_import_libvirt },
 	{ "set", verb_set },
 	{ "revert", verb_revert },
+	{ "vcpupin", verb_vcpupin },
+	{ "emulatorpin", verb_emulatorpin },
+	{ "iothreadpin", verb_iothreadpin },
+	{ "schedinfo", verb_schedinfo },
+	{ "memtune", verb_memtune },
+	{ "blkiotune", verb_blkiotune },
+	{ "numatune", verb_numatune },
 };
 
 static void help(void)
@@ -54,6 +61,12 @@ static void help(void)
 	       "                            or --runtime), checked, then enforced\n"
 	       "  revert [--runtime|--config] VM [KEY...]\n"
 	       "                            Remove what set wrote, and enforce that\n"
+	       "  vcpupin VM [VCPU CPULIST], emulatorpin VM [CPULIST],\n"
+	       "  iothreadpin VM [ID CPULIST], schedinfo VM [--set NAME=VALUE...],\n"
+	       "  memtune VM [--hard-limit N...], blkiotune VM [--weight N|--device-*...],\n"
+	       "  numatune VM [--mode M --nodeset S]\n"
+	       "                            virsh's verbs on top of set (--live, --config,\n"
+	       "                            --current); without values they print the state\n"
 	       "  import-libvirt [--strict] FILE|-\n"
 	       "                            A libvirt domain XML's tuning as a policy on\n"
 	       "                            stdout; what cannot be carried over on stderr\n"
