@@ -20,7 +20,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live import TAG, allowed, backend_refused, backend_unavailable, check, end_processes, remove_tree, settings_yaml, stop_parent, summary, test_parent, vcpu_tid, wait_named  # noqa: E402
+from live import TAG, allowed, backend_refused, backend_unavailable, check, end_processes, remove_tree, scope_of, settings_yaml, stop_parent, summary, test_parent, vcpu_tid, wait_named  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 DAEMON = os.path.abspath(sys.argv[1])
@@ -115,13 +115,21 @@ def main():
         check("...the runtime drop-in matches this VM by name and uuid",
               ('name: "%s"' % NAME) in drop and ('uuid: "%s"' % UUID) in drop, drop)
         check("...and nothing is in the persistent directory", not os.path.exists(etcdrop))
+        # Drift: the vCPU's group widened by hand and taskset elsewhere; a rescan must put back
+        # what the runtime drop-in says, so the daemon holds it as its policy.
+        group = os.path.join(CG if V2 else os.path.join(CG, "cpuset"), PARENT, scope_of(NAME), "vcpu0",
+                             "cpuset.cpus")
+        if os.path.exists(group):
+            with open(group, "w") as f:
+                f.write(online())
         subprocess.run(["taskset", "-p", "-c", other, str(v0)], check=True, capture_output=True)
-        check("the pin survives a rescan (taskset drift goes back to CPU %s)" % pin,
+        check("drift made: vCPU 0 on CPU %s" % other, allowed(p.pid, v0) == other, allowed(p.pid, v0))
+        check("the pin survives a rescan (the drift goes back to CPU %s)" % pin,
               wait_for(lambda: allowed(p.pid, v0) == pin, 10), allowed(p.pid, v0))
 
         # A bad value: nothing changes.
         before = open(rundrop).read()
-        rc, out = ctl("set", "--runtime", NAME, "cputune.vcpupin.0=9999")
+        rc, out = ctl("set", "--runtime", NAME, "cputune.vcpupin.0=999")
         check("set with a CPU the host lacks fails with file:line:col", rc == 1 and
               (rundrop + ":") in out and "not on this host" in out and "nothing written" in out, out)
         check("...the drop-in is unchanged", open(rundrop).read() == before)
@@ -133,8 +141,13 @@ def main():
         check("revert succeeds", rc == 0 and "removed " + rundrop in out, out)
         check("...and vCPU 0 may run everywhere again (%s)" % online(), allowed(p.pid, v0) == online(),
               allowed(p.pid, v0))
+        check("...and the emptied drop-in is gone", not os.path.exists(rundrop))
 
-        # A runtime drop-in is gone with the runtime directory's policies (a reboot).
+        # A runtime drop-in is gone with the runtime directory's policies (a reboot), while a
+        # persistent policy of this VM's own (name and uuid) still fits it.
+        with open(os.path.join(cfg, "policy.d", "10-base.yaml"), "w") as f:
+            f.write('match: { name: "%s", uuid: "%s" }\ncputune: { shares: 2048 }\n' % (NAME, UUID))
+        os.chmod(os.path.join(cfg, "policy.d", "10-base.yaml"), 0o644)
         rc, out = ctl("set", "--runtime", NAME, "cputune.vcpupin.0=" + pin)
         check("set --runtime pins again", rc == 0 and allowed(p.pid, v0) == pin, out)
         shutil.rmtree(os.path.join(run, "policy.d"))
@@ -143,11 +156,14 @@ def main():
               allowed(p.pid, v0) == online(), out + allowed(p.pid, v0))
 
         # Without a daemon: applied at once, with the apply report.
+        os.unlink(os.path.join(cfg, "policy.d", "10-base.yaml"))
+        rc, out = ctl("reload")
         d.terminate()
         check("kvmtuned stops", d.wait(10) == 0)
         rc, out = ctl("set", NAME, "cputune.vcpupin.0=" + pin)
         check("set without a daemon applies at once and prints the change",
-              rc == 0 and "applied now" in out and ("tid %d (vcpu0) -> CPUs %s" % (v0, pin)) in out, out)
+              rc == 0 and "applied now" in out and
+              ("vcpu0/cpuset.cpus = %s" % pin in out or "tid %d (vcpu0) -> CPUs %s" % (v0, pin) in out), out)
         check("...vCPU 0 is pinned", allowed(p.pid, v0) == pin, allowed(p.pid, v0))
         rc, out = ctl("show", NAME)
         check("show names the drop-in as the origin", rc == 0 and ("# %s:" % etcdrop) in out, out)

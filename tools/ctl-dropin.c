@@ -21,6 +21,7 @@ struct target {
 	struct dropin old, new;
 	struct policy_file *file; /* the new version parsed; NULL when it is to be removed */
 	char *text;
+	bool reset; /* emptied: written with its match only until enforced, then removed */
 };
 
 static void target_done(struct target *t)
@@ -173,7 +174,8 @@ static int build_view(const struct policy_set *set, const struct target *t, size
 
 /* The VM's merged policy with the new versions breaks no rule (swap_hard_limit >= hard_limit). */
 static int check_whole(const struct ctl *c, const struct ctl_world *w, const struct target *t,
-		       size_t n_t, const struct vm_identity *id, struct diag_list *diags)
+		       size_t n_t, const struct vm_identity *id, struct diag_list *diags,
+		       int *ret_merged)
 {
 	_cleanup_free_ char *etc = policy_dir_of(c->config_dir);
 	_cleanup_free_ char *run = policy_runtime_dir_of(c->runtime_dir);
@@ -187,7 +189,7 @@ static int check_whole(const struct ctl *c, const struct ctl_world *w, const str
 
 	if (!etc || !run || build_view(&w->policies, t, n_t, dirs, &view) < 0)
 		return log_oom();
-	r = policy_set_effective(&view, id, &merged, &fits, &n_fits);
+	r = *ret_merged = policy_set_effective(&view, id, &merged, &fits, &n_fits);
 	if (r >= 0)
 		r = policy_check_effective(&merged, diags);
 	policy_done(&merged);
@@ -274,6 +276,21 @@ static int save(struct target *t)
 		printf("%s: nothing changes\n", shown(t->path));
 		return EXIT_OK;
 	}
+	if (t->reset) {
+		/* No other policy fits the VM: without one kvmtune would leave its values as they
+		 * are. A policy of its match alone holds them at the kernel's defaults. */
+		r = write_atomic(t);
+		if (r < 0) {
+			fprintf(stderr, "kvmtunectl: cannot write %s: %s\n", shown(t->path),
+				strerror(-r));
+			return EXIT_INVALID;
+		}
+		printf("emptied %s (its match alone, until the VM's values are back at the "
+		       "kernel's defaults; then it is removed):\n",
+		       shown(t->path));
+		(void)print_changes(t);
+		return EXIT_OK;
+	}
 	if (!t->file) {
 		printf("removed %s:\n", shown(t->path));
 		(void)print_changes(t);
@@ -316,6 +333,7 @@ static int enforce(struct ctl *c, pid_t pid, const char *name)
 		       shown(name));
 		return EXIT_OK;
 	}
+	topology_done(&c->topo); /* read again with the world */
 	r = ctl_world_load(c, &w);
 	for (size_t i = 0; r == EXIT_OK && i < w.n_vms && !vm; i++)
 		if (w.vms[i].pid == pid)
@@ -352,16 +370,22 @@ static void print_numbered(const struct target *t)
 
 /* Checks and saves the targets: EXIT_INVALID and nothing written when any has an error. */
 static int check_and_save(struct ctl *c, struct ctl_world *w, struct target *t, size_t n,
-			  const struct vm_identity *id)
+			  const struct vm_identity *id, bool running)
 {
 	_cleanup_(diag_list_done) struct diag_list diags = {};
 	struct policy_env env = ctl_policy_env(c);
-	int r = EXIT_OK;
+	int r = EXIT_OK, merged = 0;
 
 	for (size_t i = 0; i < n && r == EXIT_OK; i++)
 		r = target_check(&t[i], &env, &diags);
 	if (r == EXIT_OK)
-		r = check_whole(c, w, t, n, id, &diags);
+		r = check_whole(c, w, t, n, id, &diags, &merged);
+	for (size_t i = 0; r == EXIT_OK && running && merged == 0 && i < n; i++)
+		if (!t[i].file && t[i].existed) {
+			t[i].reset = true;
+			if (dropin_format(&t[i].new, &t[i].text) < 0)
+				return log_oom();
+		}
 	if (r != EXIT_OK) {
 		diag_list_print(&diags, stderr);
 		fprintf(stderr, "kvmtunectl: nothing written\n");
@@ -374,6 +398,22 @@ static int check_and_save(struct ctl *c, struct ctl_world *w, struct target *t, 
 	return r;
 }
 
+/* The emptied drop-ins, enforced, go; kvmtuned learns it (the VM is then left as it is). */
+static int finish_reset(struct ctl *c, char *const *paths, size_t n, const char *name)
+{
+	bool absent;
+
+	for (size_t i = 0; i < n; i++) {
+		if (unlink(paths[i]) < 0 && errno != ENOENT) {
+			fprintf(stderr, "kvmtunectl: cannot remove %s: %m\n", shown(paths[i]));
+			return EXIT_INVALID;
+		}
+		printf("removed %s: no policy fits %s now; kvmtune leaves it as it is\n",
+		       shown(paths[i]), shown(name));
+	}
+	return ctl_daemon_reload(c, &absent);
+}
+
 int ctl_dropin_edit(struct ctl *c, const char *vm_arg, unsigned scopes,
 		    int (*edit)(struct dropin *const *d, size_t n, void *userdata), void *userdata)
 {
@@ -382,10 +422,12 @@ int ctl_dropin_edit(struct ctl *c, const char *vm_arg, unsigned scopes,
 	_cleanup_free_ char *run = policy_runtime_dir_of(c->runtime_dir);
 	struct target t[2] = {};
 	struct dropin *d[2];
+	_cleanup_free_ char *name = NULL;
+	char *reset[2];
 	struct vm_identity id;
 	const struct vm *vm = NULL;
 	pid_t pid = 0;
-	size_t n = 0;
+	size_t n = 0, n_reset = 0;
 	int r = etc && run ? ctl_world_load(c, &w) : log_oom();
 
 	if (r == EXIT_OK)
@@ -408,20 +450,25 @@ int ctl_dropin_edit(struct ctl *c, const char *vm_arg, unsigned scopes,
 	if (r == EXIT_OK) {
 		id = vm ? vm_identity(vm)
 			: (struct vm_identity){ .name = t[0].new.name, .uuid = t[0].new.uuid };
-		r = check_and_save(c, &w, t, n, &id);
+		r = check_and_save(c, &w, t, n, &id, vm != NULL);
 	}
 	if (vm)
 		pid = vm->pid;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].reset && r == EXIT_OK && !(reset[n_reset++] = TAKE_PTR(t[i].path)))
+			r = log_oom();
 		target_done(&t[i]);
-	if (r != EXIT_OK)
-		return r;
-	{
-		_cleanup_free_ char *name = strdup(vm ? vm->name : vm_arg);
-
-		ctl_world_done(&w);
-		return name ? enforce(c, pid, name) : log_oom();
 	}
+	if (r == EXIT_OK && !(name = strdup(vm ? vm->name : vm_arg)))
+		r = log_oom();
+	ctl_world_done(&w);
+	if (r == EXIT_OK)
+		r = enforce(c, pid, name);
+	if (r == EXIT_OK && n_reset > 0)
+		r = finish_reset(c, reset, n_reset, name);
+	for (size_t i = 0; i < n_reset; i++)
+		free(reset[i]);
+	return r;
 }
 
 int ctl_dropin_effective(struct ctl *c, const char *vm_arg, struct ctl_world *w, struct policy *ret,
