@@ -312,7 +312,7 @@ int verb_emulatorpin(struct ctl *c, int argc, char **argv)
 static const char iothreadpin_help[] =
 	"Usage: kvmtunectl iothreadpin [--live|--config|--current] VM [ID CPULIST]\n"
 	"\n"
-	"As virsh iothreadpin: pins VM's iothread ID (QEMU's -object iothread,id=ID) to CPULIST\n"
+	"As virsh iothreadpin: pins VM's iothread ID (QEMU's iothread object id) to CPULIST\n"
 	"(cputune.iothreadpin.ID); with the VM alone prints each iothread's affinity and the\n"
 	"policy's, as virsh iothreadinfo does.\n"
 	"\n"
