@@ -20,10 +20,11 @@ enum {
 	{                                                          \
 		"current", no_argument, NULL, VIRSH_ARG_CURRENT    \
 	}
-#define VIRSH_SCOPE_HELP                                                              \
-	"      --live, --runtime  The runtime drop-in (gone at reboot)\n"             \
-	"      --config       The persistent drop-in\n"                               \
-	"      --current      --live when the VM runs, else --config (the default)\n" \
+#define VIRSH_SCOPE_HELP                                                                   \
+	"      --live, --runtime  The runtime drop-in (gone at reboot)\n"                  \
+	"      --config       The persistent drop-in\n"                                    \
+	"      --current      The runtime drop-in when the VM runs, else the persistent\n" \
+	"                     one (the default)\n"                                         \
 	"  -h, --help         This text\n"
 
 /* true when opt was one of them (recorded in *scopes). */
