@@ -115,5 +115,46 @@ expect "numatune.mode is numatune.memory.mode" 0 "numatune.memory.mode: (not set
 kt show --match "name=$vm"
 expect "the scheduler and the NUMA values are in the policy" 0 "nodeset: \"1\""
 
+# The virsh-shaped verbs: set with virsh's names, units and --live/--config/--current.
+vm2="$vm-virsh"
+etc2="$tmp/etc/policy.d/90-set-$vm2.yaml"
+run2="$tmp/run/policy.d/90-set-$vm2.yaml"
+kt vcpupin "$vm2" 0 1
+expect "vcpupin of a VM that is not running: --current is --config" 0 "wrote $etc2:"
+kt vcpupin --live "$vm2" 1 0
+expect "vcpupin --live writes the runtime drop-in" 0 "wrote $run2:"
+kt vcpupin "$vm2"
+expect "vcpupin without values prints the policy's pins with their origin" 0 \
+	"0      -              1  ($etc2:"
+expect "...both drop-ins" 0 "1      -              0  ($run2:"
+kt vcpupin --current --config "$vm2" 0 1
+expect "--current with --config is refused" 2 "--current goes with neither --live nor --config"
+kt emulatorpin --config "$vm2" 0-1
+kt emulatorpin "$vm2"
+expect "emulatorpin prints the policy's value" 0 "0-1  ($etc2:"
+kt schedinfo --config "$vm2" --set cpu_shares=2048 vcpu_quota=50000
+expect "schedinfo --set and NAME=VALUE set cputune's keys" 0 "cputune.quota: (not set) -> 50000"
+kt schedinfo "$vm2"
+expect "schedinfo prints virsh's names with origins" 0 "cpu_shares     : 2048  ($etc2:"
+expect "...and the defaults where nothing is set" 0 "global_quota   : -1  (default)"
+kt schedinfo "$vm2" --set cpu_share=1
+expect "a schedinfo name that is not one gets a suggestion" 2 "did you mean 'cpu_shares'?"
+kt memtune --config "$vm2" --hard-limit 4194304 --swap-hard-limit -1
+expect "memtune: KiB, and -1 is unlimited" 0 "memtune.swap_hard_limit: (not set) -> unlimited"
+kt memtune "$vm2"
+expect "memtune prints KiB" 0 "hard_limit     : 4194304  ($etc2:"
+kt memtune --config "$vm2" --soft-limit 8G
+expect "memtune: a unit is accepted" 0 "memtune.soft_limit: (not set) -> 8G"
+kt memtune --config "$vm2" --soft-limit lots
+expect "memtune: a bad size is the parser's file:line:col error" 1 "$etc2:"
+kt blkiotune --config "$vm2" --device-weights /dev/sda
+expect "blkiotune: a device without its value" 2 "a device without its value"
+kt numatune --config "$vm2" --mode 3 --nodeset 1
+expect "numatune: virsh's mode numbers" 0 "numatune.memory.mode: (not set) -> restrictive"
+kt numatune "$vm2"
+expect "numatune prints mode and nodeset" 0 "numa_nodeset   : 1  ($etc2:"
+kt check
+expect "what the virsh verbs wrote passes check" 0 "configuration OK"
+
 echo "$failures failed"
 [ "$failures" = 0 ]
