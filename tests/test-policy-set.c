@@ -9,16 +9,21 @@
 
 static char dir[] = "/tmp/kvmtune-policy-set-XXXXXX";
 
-static void put(const char *name, const char *text)
+static void put_in(const char *d, const char *name, const char *text)
 {
-	char path[256];
+	char path[300];
 	FILE *f;
 
-	(void)snprintf(path, sizeof(path), "%s/policy.d/%s", dir, name);
+	(void)snprintf(path, sizeof(path), "%s/policy.d/%s", d, name);
 	f = fopen(path, "we");
 	ASSERT_TRUE(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+static void put(const char *name, const char *text)
+{
+	put_in(dir, name, text);
 }
 
 static int64_t shares_of(const struct policy_set *set)
@@ -95,18 +100,6 @@ TEST(a_reload_keeps_each_broken_file_last_good_version)
 	ASSERT_OK(rmdir(dir));
 	diag_list_done(&diags);
 	policy_set_done(&set);
-}
-
-static void put_in(const char *d, const char *name, const char *text)
-{
-	char path[300];
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "%s/policy.d/%s", d, name);
-	f = fopen(path, "we");
-	ASSERT_TRUE(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 TEST(the_runtime_dir_is_read_after_the_config_dir)

@@ -44,29 +44,22 @@ static const struct pint *sched_value(const struct policy *p, size_t i)
 	return v[i];
 }
 
-static int show_schedinfo(struct ctl *c, const char *name)
+static void print_schedinfo(const struct virsh_state *s)
 {
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+	const struct policy *p = s->p;
 
-	if (r != EXIT_OK)
-		return r;
 	printf("%-15s: posix\n", "Scheduler");
 	for (size_t i = 0; i < ARRAY_SIZE(sched_names); i++) {
-		const struct pint *v = sched_value(&p, i);
+		const struct pint *v = sched_value(p, i);
 
 		printf("%-15s: %" PRId64, sched_names[i].virsh,
 		       v->set ? v->value : sched_names[i].dflt);
 		virsh_print_origin(&v->origin, v->set);
 	}
-	if (p.cputune.weight.set) {
-		printf("%-15s: %" PRId64, "cpu_weight", p.cputune.weight.value);
-		virsh_print_origin(&p.cputune.weight.origin, true);
+	if (p->cputune.weight.set) {
+		printf("%-15s: %" PRId64, "cpu_weight", p->cputune.weight.value);
+		virsh_print_origin(&p->cputune.weight.origin, true);
 	}
-	policy_done(&p);
-	return EXIT_OK;
 }
 
 /* "cpu_shares=2048" into kv, by virsh's name. */
@@ -115,7 +108,7 @@ int verb_schedinfo(struct ctl *c, int argc, char **argv)
 		{},
 	};
 	struct virsh_kv kv = {};
-	unsigned s = 0, scopes;
+	unsigned s = 0;
 	int opt, r = EXIT_OK;
 
 	optind = 0; /* 0: glibc starts afresh, permuting (main parsed with "+") */
@@ -134,13 +127,8 @@ int verb_schedinfo(struct ctl *c, int argc, char **argv)
 	}
 	for (int i = optind + 1; r == EXIT_OK && i < argc; i++)
 		r = sched_assignment(&kv, argv[i]);
-	if (r == EXIT_OK)
-		r = virsh_scopes("schedinfo", s, &scopes);
-	if (r != EXIT_OK || kv.n == 0) {
-		virsh_kv_done(&kv);
-		return r != EXIT_OK ? r : show_schedinfo(c, argv[optind]);
-	}
-	return virsh_kv_set(c, "schedinfo", argv[optind], scopes, &kv);
+	return virsh_finish(c, "schedinfo", r, r == EXIT_OK ? argv[optind] : NULL, s, &kv,
+			    print_schedinfo);
 }
 
 /* ---- memtune ---- */
@@ -156,21 +144,14 @@ static void print_kib(const char *name, const struct psize *v, uint64_t dflt)
 	virsh_print_origin(&v->origin, v->set);
 }
 
-static int show_memtune(struct ctl *c, const char *name)
+static void print_memtune(const struct virsh_state *s)
 {
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+	const struct policy *p = s->p;
 
-	if (r != EXIT_OK)
-		return r;
-	print_kib("hard_limit", &p.memtune.hard_limit, SIZE_UNLIMITED);
-	print_kib("soft_limit", &p.memtune.soft_limit, SIZE_UNLIMITED);
-	print_kib("swap_hard_limit", &p.memtune.swap_hard_limit, SIZE_UNLIMITED);
-	print_kib("min_guarantee", &p.memtune.min_guarantee, 0);
-	policy_done(&p);
-	return EXIT_OK;
+	print_kib("hard_limit", &p->memtune.hard_limit, SIZE_UNLIMITED);
+	print_kib("soft_limit", &p->memtune.soft_limit, SIZE_UNLIMITED);
+	print_kib("swap_hard_limit", &p->memtune.swap_hard_limit, SIZE_UNLIMITED);
+	print_kib("min_guarantee", &p->memtune.min_guarantee, 0);
 }
 
 static const char memtune_help[] =
@@ -206,7 +187,7 @@ int verb_memtune(struct ctl *c, int argc, char **argv)
 	static const char *const keys[] = { "hard_limit", "soft_limit", "swap_hard_limit",
 					    "min_guarantee" };
 	struct virsh_kv kv = {};
-	unsigned s = 0, scopes;
+	unsigned s = 0;
 	int opt, r = EXIT_OK;
 
 	optind = 0; /* 0: glibc starts afresh, permuting (main parsed with "+") */
@@ -224,13 +205,8 @@ int verb_memtune(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "kvmtunectl memtune: needs exactly one VM\n");
 		r = EXIT_USAGE;
 	}
-	if (r == EXIT_OK)
-		r = virsh_scopes("memtune", s, &scopes);
-	if (r != EXIT_OK || kv.n == 0) {
-		virsh_kv_done(&kv);
-		return r != EXIT_OK ? r : show_memtune(c, argv[optind]);
-	}
-	return virsh_kv_set(c, "memtune", argv[optind], scopes, &kv);
+	return virsh_finish(c, "memtune", r, r == EXIT_OK ? argv[optind] : NULL, s, &kv,
+			    print_memtune);
 }
 
 /* ---- blkiotune ---- */
@@ -286,27 +262,20 @@ static void print_devices(const struct policy *p, const char *name, size_t field
 	putchar('\n');
 }
 
-static int show_blkiotune(struct ctl *c, const char *name)
+static void print_blkiotune(const struct virsh_state *s)
 {
 	static const char *const names[] = { "device_weight", "device_read_bytes_sec",
 					     "device_write_bytes_sec", "device_read_iops_sec",
 					     "device_write_iops_sec" };
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+	const struct policy *p = s->p;
 
-	if (r != EXIT_OK)
-		return r;
-	if (p.blkiotune.weight.set)
-		printf("%-22s: %" PRId64, "weight", p.blkiotune.weight.value);
+	if (p->blkiotune.weight.set)
+		printf("%-22s: %" PRId64, "weight", p->blkiotune.weight.value);
 	else
 		printf("%-22s: -", "weight");
-	virsh_print_origin(&p.blkiotune.weight.origin, p.blkiotune.weight.set);
+	virsh_print_origin(&p->blkiotune.weight.origin, p->blkiotune.weight.set);
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		print_devices(&p, names[i], i);
-	policy_done(&p);
-	return EXIT_OK;
+		print_devices(p, names[i], i);
 }
 
 static const char blkiotune_help[] =
@@ -352,7 +321,7 @@ int verb_blkiotune(struct ctl *c, int argc, char **argv)
 	static const char *const fields[] = { "weight", "read_bytes_sec", "write_bytes_sec",
 					      "read_iops_sec", "write_iops_sec" };
 	struct virsh_kv kv = {};
-	unsigned s = 0, scopes;
+	unsigned s = 0;
 	int opt, r = EXIT_OK;
 
 	optind = 0; /* 0: glibc starts afresh, permuting (main parsed with "+") */
@@ -371,36 +340,24 @@ int verb_blkiotune(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "kvmtunectl blkiotune: needs exactly one VM\n");
 		r = EXIT_USAGE;
 	}
-	if (r == EXIT_OK)
-		r = virsh_scopes("blkiotune", s, &scopes);
-	if (r != EXIT_OK || kv.n == 0) {
-		virsh_kv_done(&kv);
-		return r != EXIT_OK ? r : show_blkiotune(c, argv[optind]);
-	}
-	return virsh_kv_set(c, "blkiotune", argv[optind], scopes, &kv);
+	return virsh_finish(c, "blkiotune", r, r == EXIT_OK ? argv[optind] : NULL, s, &kv,
+			    print_blkiotune);
 }
 
 /* ---- numatune ---- */
 
-static int show_numatune(struct ctl *c, const char *name)
+static void print_numatune(const struct virsh_state *s)
 {
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
+	const struct policy *p = s->p;
 	_cleanup_free_ char *nodes = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
 
-	if (r != EXIT_OK)
-		return r;
 	printf("%-15s: %s", "numa_mode",
-	       p.numatune.mode.set ? numa_mode_to_string(p.numatune.mode.value) : "strict");
-	virsh_print_origin(&p.numatune.mode.origin, p.numatune.mode.set);
-	if (p.numatune.nodeset.set)
-		nodes = cpuset_format(&p.numatune.nodeset.cpus);
-	printf("%-15s: %s", "numa_nodeset", p.numatune.nodeset.set ? nodes ?: "?" : "");
-	virsh_print_origin(&p.numatune.nodeset.origin, p.numatune.nodeset.set);
-	policy_done(&p);
-	return EXIT_OK;
+	       p->numatune.mode.set ? numa_mode_to_string(p->numatune.mode.value) : "strict");
+	virsh_print_origin(&p->numatune.mode.origin, p->numatune.mode.set);
+	if (p->numatune.nodeset.set)
+		nodes = cpuset_format(&p->numatune.nodeset.cpus);
+	printf("%-15s: %s", "numa_nodeset", p->numatune.nodeset.set ? nodes ?: "?" : "");
+	virsh_print_origin(&p->numatune.nodeset.origin, p->numatune.nodeset.set);
 }
 
 static const char numatune_help[] =
@@ -432,7 +389,7 @@ int verb_numatune(struct ctl *c, int argc, char **argv)
 	/* virsh's numbers: libvirt's virDomainNumatuneMemMode order. */
 	static const char *const modes[] = { "strict", "preferred", "interleave", "restrictive" };
 	struct virsh_kv kv = {};
-	unsigned s = 0, scopes;
+	unsigned s = 0;
 	int opt, r = EXIT_OK;
 
 	optind = 0; /* 0: glibc starts afresh, permuting (main parsed with "+") */
@@ -455,11 +412,6 @@ int verb_numatune(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "kvmtunectl numatune: needs exactly one VM\n");
 		r = EXIT_USAGE;
 	}
-	if (r == EXIT_OK)
-		r = virsh_scopes("numatune", s, &scopes);
-	if (r != EXIT_OK || kv.n == 0) {
-		virsh_kv_done(&kv);
-		return r != EXIT_OK ? r : show_numatune(c, argv[optind]);
-	}
-	return virsh_kv_set(c, "numatune", argv[optind], scopes, &kv);
+	return virsh_finish(c, "numatune", r, r == EXIT_OK ? argv[optind] : NULL, s, &kv,
+			    print_numatune);
 }

@@ -91,6 +91,33 @@ void virsh_print_origin(const struct origin *o, bool set)
 	putchar('\n');
 }
 
+int virsh_show(struct ctl *c, const char *name, int only,
+	       void (*print)(const struct virsh_state *s))
+{
+	_cleanup_(ctl_world_done) struct ctl_world w = {};
+	struct policy p = {};
+	const struct vm *vm = NULL;
+	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+
+	if (r == EXIT_OK)
+		print(&(struct virsh_state){
+			.c = c, .name = name, .vm = vm, .p = &p, .only = only });
+	policy_done(&p);
+	return r;
+}
+
+int virsh_finish(struct ctl *c, const char *verb, int r, const char *vm, unsigned scopes,
+		 struct virsh_kv *kv, void (*print)(const struct virsh_state *s))
+{
+	if (r == EXIT_OK)
+		r = virsh_scopes(verb, scopes, &scopes);
+	if (r != EXIT_OK || kv->n == 0) {
+		virsh_kv_done(kv);
+		return r != EXIT_OK ? r : virsh_show(c, vm, -1, print);
+	}
+	return virsh_kv_set(c, verb, vm, scopes, kv);
+}
+
 /* A thread's Cpus_allowed_list, as the kernel has it. */
 static void print_affinity(const struct ctl *c, pid_t pid, pid_t tid, int width)
 {
@@ -129,15 +156,14 @@ static void print_policy_cpus(const struct pcpus *pc)
 	virsh_print_origin(pc ? &pc->origin : &(struct origin){}, pc != NULL);
 }
 
-static int show_vcpupin(struct ctl *c, const char *name, int only)
+static void print_vcpupin(const struct virsh_state *s)
 {
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+	struct ctl *c = s->c;
+	const struct policy *p = s->p;
+	const struct vm *vm = s->vm;
+	int only = s->only;
+	const char *name = s->name;
 
-	if (r != EXIT_OK)
-		return r;
 	printf("%-6s %-14s %s\n", "VCPU", "CPU Affinity", "Policy");
 	printf("----------------------------------------------\n");
 	for (size_t i = 0; vm && i < vm->n_threads; i++) {
@@ -147,29 +173,24 @@ static int show_vcpupin(struct ctl *c, const char *name, int only)
 			continue;
 		printf("%-6d ", t->vcpu);
 		print_affinity(c, vm->pid, t->tid, 15);
-		print_policy_cpus(vcpu_policy(&p, (unsigned)t->vcpu));
+		print_policy_cpus(vcpu_policy(p, (unsigned)t->vcpu));
 	}
-	for (size_t i = 0; !vm && i < p.cputune.n_vcpupin; i++) {
-		_cleanup_free_ char *v = cpuset_format(&p.cputune.vcpupin[i].vcpus);
+	for (size_t i = 0; !vm && i < p->cputune.n_vcpupin; i++) {
+		_cleanup_free_ char *v = cpuset_format(&p->cputune.vcpupin[i].vcpus);
 
 		printf("%-6s %-14s ", v ?: "?", "-");
-		print_policy_cpus(&p.cputune.vcpupin[i].cpus);
+		print_policy_cpus(&p->cputune.vcpupin[i].cpus);
 	}
 	if (!vm)
 		printf("(%s is not running: the policy's values only)\n", shown(name));
-	policy_done(&p);
-	return EXIT_OK;
 }
 
-static int show_emulatorpin(struct ctl *c, const char *name)
+static void print_emulatorpin(const struct virsh_state *s)
 {
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+	struct ctl *c = s->c;
+	const struct policy *p = s->p;
+	const struct vm *vm = s->vm;
 
-	if (r != EXIT_OK)
-		return r;
 	printf("emulator: CPU Affinity   Policy\n");
 	printf("----------------------------------\n");
 	printf("       *: ");
@@ -177,43 +198,36 @@ static int show_emulatorpin(struct ctl *c, const char *name)
 		print_affinity(c, vm->pid, vm->pid, 14);
 	else
 		printf("%-14s", "-");
-	print_policy_cpus(p.cputune.emulatorpin.set ? &p.cputune.emulatorpin
-			  : p.cputune.cpuset.set    ? &p.cputune.cpuset
-						    : NULL);
-	policy_done(&p);
-	return EXIT_OK;
+	print_policy_cpus(p->cputune.emulatorpin.set ? &p->cputune.emulatorpin
+			  : p->cputune.cpuset.set    ? &p->cputune.cpuset
+						     : NULL);
 }
 
-static int show_iothreadpin(struct ctl *c, const char *name)
+static void print_iothreadpin(const struct virsh_state *s)
 {
-	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	struct policy p = {};
-	const struct vm *vm = NULL;
-	int r = ctl_dropin_effective(c, name, &w, &p, &vm);
+	struct ctl *c = s->c;
+	const struct policy *p = s->p;
+	const struct vm *vm = s->vm;
 
-	if (r != EXIT_OK)
-		return r;
 	printf("%-12s %-14s %s\n", "IOThread ID", "CPU Affinity", "Policy");
 	printf("----------------------------------------------\n");
 	for (size_t i = 0; vm && i < vm->n_threads; i++) {
 		const struct vm_thread *t = &vm->threads[i];
-		const struct pcpus *pc = p.cputune.cpuset.set ? &p.cputune.cpuset : NULL;
+		const struct pcpus *pc = p->cputune.cpuset.set ? &p->cputune.cpuset : NULL;
 
 		if (t->role != ROLE_IOTHREAD)
 			continue;
-		for (size_t j = 0; j < p.cputune.n_iothreadpin; j++)
-			if (streq(p.cputune.iothreadpin[j].id, t->iothread))
-				pc = &p.cputune.iothreadpin[j].cpus;
+		for (size_t j = 0; j < p->cputune.n_iothreadpin; j++)
+			if (streq(p->cputune.iothreadpin[j].id, t->iothread))
+				pc = &p->cputune.iothreadpin[j].cpus;
 		printf("%-12s ", shown(t->iothread));
 		print_affinity(c, vm->pid, t->tid, 15);
 		print_policy_cpus(pc);
 	}
-	for (size_t i = 0; !vm && i < p.cputune.n_iothreadpin; i++) {
-		printf("%-12s %-14s ", shown(p.cputune.iothreadpin[i].id), "-");
-		print_policy_cpus(&p.cputune.iothreadpin[i].cpus);
+	for (size_t i = 0; !vm && i < p->cputune.n_iothreadpin; i++) {
+		printf("%-12s %-14s ", shown(p->cputune.iothreadpin[i].id), "-");
+		print_policy_cpus(&p->cputune.iothreadpin[i].cpus);
 	}
-	policy_done(&p);
-	return EXIT_OK;
 }
 
 /* Options of a pinning verb: the scopes only. optind after them; an EXIT_ code, or -1 to go on. */
@@ -284,7 +298,7 @@ int verb_vcpupin(struct ctl *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	return show_vcpupin(c, argv[optind], only);
+	return virsh_show(c, argv[optind], only, print_vcpupin);
 }
 
 static const char emulatorpin_help[] =
@@ -304,7 +318,7 @@ int verb_emulatorpin(struct ctl *c, int argc, char **argv)
 	if (r >= 0 || (r = too_many("emulatorpin", optind + 2, argc)) >= 0)
 		return r;
 	if (argc - optind == 1)
-		return show_emulatorpin(c, argv[optind]);
+		return virsh_show(c, argv[optind], -1, print_emulatorpin);
 	r = virsh_kv_add(&kv, argv[optind + 1], "cputune.emulatorpin");
 	return r == EXIT_OK ? virsh_kv_set(c, "emulatorpin", argv[optind], scopes, &kv) : r;
 }
@@ -327,7 +341,7 @@ int verb_iothreadpin(struct ctl *c, int argc, char **argv)
 	if (r >= 0 || (r = too_many("iothreadpin", optind + 3, argc)) >= 0)
 		return r;
 	if (argc - optind == 1)
-		return show_iothreadpin(c, argv[optind]);
+		return virsh_show(c, argv[optind], -1, print_iothreadpin);
 	if (argc - optind != 3) {
 		fprintf(stderr, "kvmtunectl iothreadpin: needs VM ID CPULIST, or VM alone\n");
 		return EXIT_USAGE;

@@ -43,5 +43,24 @@ int virsh_kv_set(struct ctl *c, const char *verb, const char *vm, unsigned scope
 		 struct virsh_kv *kv);
 void virsh_kv_done(struct virsh_kv *kv);
 
+/* What a printing verb prints from: the VM (NULL when not running) and its effective policy. */
+struct virsh_state {
+	struct ctl *c;
+	const char *name;
+	const struct vm *vm;
+	const struct policy *p;
+	int only; /* vcpupin VM VCPU: that vCPU; -1 all */
+};
+/* Loads the world and the effective policy of VM name, then print(). An EXIT_ code. */
+int virsh_show(struct ctl *c, const char *name, int only,
+	       void (*print)(const struct virsh_state *s));
+
+/*
+ * The end of a setting verb whose options gave r (an EXIT_ code) and kv: with no value, prints
+ * the VM's state; else ctl_set() for the pairs in the scopes chosen. An EXIT_ code.
+ */
+int virsh_finish(struct ctl *c, const char *verb, int r, const char *vm, unsigned scopes,
+		 struct virsh_kv *kv, void (*print)(const struct virsh_state *s));
+
 /* "  (FILE:LINE)" of a value from a policy, or " (default)". */
 void virsh_print_origin(const struct origin *o, bool set);
