@@ -30,13 +30,16 @@ static int load_policies(struct manager *m, unsigned *bad)
 	struct policy_env env = {
 		.topo = &m->topo, .check_devices = true, .check_users = true, .check_owner = true
 	};
-	int r = policy_set_reload_config(&m->policies, m->config_dir, &env, &diags, bad);
+	int r = policy_set_reload_config(&m->policies, m->config_dir, m->runtime_dir, &env, &diags,
+					 bad);
 
 	log_diags(&diags);
 	if (r == 1)
-		log_info("%s/policy.d does not exist: no policies", m->config_dir);
+		log_info("neither %s/policy.d nor %s/policy.d exists: no policies", m->config_dir,
+			 m->runtime_dir);
 	else if (r == -EIO)
-		log_error("%s/policy.d cannot be read; the policies in force stay", m->config_dir);
+		log_error("%s/policy.d or %s/policy.d cannot be read; the policies in force stay",
+			  m->config_dir, m->runtime_dir);
 	return r == -ENOMEM ? r : 0;
 }
 

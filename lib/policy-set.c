@@ -98,16 +98,49 @@ char *policy_dir_of(const char *config_dir)
 	return asprintf(&dir, "%s/policy.d", config_dir) < 0 ? NULL : dir;
 }
 
-int policy_set_load_config(struct policy_set *set, const char *config_dir,
+char *policy_runtime_dir_of(const char *runtime_dir)
+{
+	char *dir;
+
+	if (!runtime_dir)
+		return NULL;
+	return asprintf(&dir, "%s/policy.d", runtime_dir) < 0 ? NULL : dir;
+}
+
+/* The policy directories that exist, /etc's first: 0 (n may be 0), or -ENOMEM. */
+static int config_dirs(const char *config_dir, const char *runtime_dir, char *ret[static 2],
+		       size_t *ret_n)
+{
+	char *dirs[2] = { policy_dir_of(config_dir), NULL };
+
+	if (!dirs[0] || (runtime_dir && !(dirs[1] = policy_runtime_dir_of(runtime_dir)))) {
+		free(dirs[0]);
+		return -ENOMEM;
+	}
+	*ret_n = 0;
+	for (size_t i = 0; i < 2; i++)
+		if (dirs[i] && access(dirs[i], F_OK) == 0)
+			ret[(*ret_n)++] = dirs[i];
+		else
+			free(dirs[i]);
+	return 0;
+}
+
+int policy_set_load_config(struct policy_set *set, const char *config_dir, const char *runtime_dir,
 			   const struct policy_env *env, struct diag_list *diags)
 {
-	_cleanup_free_ char *dir = policy_dir_of(config_dir);
+	char *dirs[2];
+	size_t n;
+	int r = config_dirs(config_dir, runtime_dir, dirs, &n);
 
-	if (!dir)
-		return -ENOMEM;
-	if (access(dir, F_OK) < 0)
+	if (r < 0)
+		return r;
+	if (n == 0)
 		return 1;
-	return policy_set_load(set, (const char *const *)&dir, 1, env, diags);
+	r = policy_set_load(set, (const char *const *)dirs, n, env, diags);
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	return r;
 }
 
 /* The index in set of the file of that path (its last good version), or -1. */
@@ -167,32 +200,34 @@ static int reload_file(struct reload *rl, const struct policy_set *set, const ch
 }
 
 int policy_set_reload_config(struct policy_set *set, const char *config_dir,
-			     const struct policy_env *env, struct diag_list *diags,
-			     unsigned *ret_bad)
+			     const char *runtime_dir, const struct policy_env *env,
+			     struct diag_list *diags, unsigned *ret_bad)
 {
-	_cleanup_free_ char *dir = policy_dir_of(config_dir);
 	struct reload rl = { .kept = calloc(set->n_files + 1, sizeof(bool)) };
-	char **paths = NULL;
-	size_t n = 0;
-	int r;
+	char *dirs[2], **paths = NULL;
+	size_t n = 0, n_dirs = 0;
+	int r = rl.kept ? config_dirs(config_dir, runtime_dir, dirs, &n_dirs) : -ENOMEM;
 
-	if (!dir || !rl.kept) {
+	if (r < 0 || n_dirs == 0) {
 		free(rl.kept);
-		return -ENOMEM;
+		if (r == 0)
+			policy_set_done(set);
+		return r < 0 ? r : 1;
 	}
-	if (access(dir, F_OK) < 0) {
-		free(rl.kept);
-		policy_set_done(set);
-		return 1;
+	for (size_t d = 0; r >= 0 && d < n_dirs; d++) {
+		r = policy_list_dir(dirs[d], env, &paths, &n, diags);
+		if (r < 0)
+			(*ret_bad)++;
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			r = reload_file(&rl, set, paths[i], env, diags, ret_bad);
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		paths = NULL;
+		n = 0;
 	}
-	r = policy_list_dir(dir, env, &paths, &n, diags);
-	if (r < 0)
-		(*ret_bad)++;
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = reload_file(&rl, set, paths[i], env, diags, ret_bad);
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
+	for (size_t d = 0; d < n_dirs; d++)
+		free(dirs[d]);
 	if (r < 0) {
 		/* What is in force stays: only the new versions go. */
 		FOREACH_ARRAY (f, rl.fresh.files, rl.fresh.n_files)

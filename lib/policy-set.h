@@ -39,21 +39,30 @@ int policy_set_effective(const struct policy_set *set, const struct vm_identity 
 char *policy_dir_of(const char *config_dir);
 
 /*
- * Loads the policies of a configuration directory, as policy_set_load() does. Returns 0 (check
- * diags->n_errors), 1 when there is no policy.d (no policies), -ENOMEM.
+ * The runtime policy directory, "<runtime_dir>/policy.d" (/run/kvmtune/policy.d: drop-ins that
+ * are gone at reboot, kvmtunectl set --runtime). NULL when runtime_dir is NULL or on -ENOMEM.
  */
-int policy_set_load_config(struct policy_set *set, const char *config_dir,
+char *policy_runtime_dir_of(const char *runtime_dir);
+
+/*
+ * Loads the policies of a configuration directory and then those of the runtime directory
+ * (runtime_dir NULL: none), as policy_set_load() does: every file of <config_dir>/policy.d in
+ * lexical order, then every file of <runtime_dir>/policy.d, so a runtime drop-in's values win.
+ * Returns 0 (check diags->n_errors), 1 when neither policy.d exists (no policies), -ENOMEM.
+ */
+int policy_set_load_config(struct policy_set *set, const char *config_dir, const char *runtime_dir,
 			   const struct policy_env *env, struct diag_list *diags);
 
 /*
- * A reload (kvmtuned's): the policies of config_dir anew, each file with errors keeping the
+ * A reload (kvmtuned's): the policies of config_dir and runtime_dir anew, in the order of
+ * policy_set_load_config(), each file with errors keeping the
  * version *set has of it, its last good one (a warning in diags says so), or left out when
- * there is none. *ret_bad counts the files with errors. Returns 0, 1 when there is no policy.d
+ * there is none. *ret_bad counts the files with errors. Returns 0, 1 when neither policy.d exists
  * (the set is then empty), -errno when the directory cannot be read or on -ENOMEM (then *set
  * is as it was).
  */
 int policy_set_reload_config(struct policy_set *set, const char *config_dir,
-			     const struct policy_env *env, struct diag_list *diags,
-			     unsigned *ret_bad);
+			     const char *runtime_dir, const struct policy_env *env,
+			     struct diag_list *diags, unsigned *ret_bad);
 
 void policy_set_done(struct policy_set *set);

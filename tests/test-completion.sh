@@ -58,7 +58,8 @@ done
 fixture=$src/fixtures/qemu/kvm-debug-threads/proc
 vms=$("$ctl" --proc-root "$fixture" list | awk 'NR > 1 { print $1; print $2 }' | sort)
 [ -n "$vms" ] || { echo "FAIL: the fixture shows no VM"; exit 1; }
-for line in "status " "apply --dry-run " "show " "status kvm1 "; do
+for line in "status " "apply --dry-run " "show " "status kvm1 " "set --runtime " "revert " \
+	"vcpupin --live " "memtune "; do
 	expect "$line takes VM names and pids from list" "$vms" \
 		"$(offers "kvmtunectl --proc-root $fixture $line")"
 done

@@ -174,6 +174,76 @@ static void print_result(const struct vm *vm, const struct enforce_result *res, 
 		       res->stats.n[APPLY_WARNING] ? ", warnings above" : "");
 }
 
+int ctl_world_has_cgroups(const struct ctl_world *w)
+{
+	if (w->cgroups.unified_fd >= 0 || w->cgroups.v1_fd[CGROUP_CPU] >= 0)
+		return EXIT_OK;
+	fprintf(stderr, "kvmtunectl: no cgroup filesystem at /sys/fs/cgroup\n");
+	return EXIT_INVALID;
+}
+
+static void report_taken(const struct vm *vm, const struct vm *by, struct reporter *rep)
+{
+	struct passwd *pw = getpwuid(by->uid);
+
+	fprintf(stderr,
+		"kvmtunectl: %s (pid %d): not enforced: VM pid %d (user %s) has the same name and "
+		"its group (a name is no identity: two VMs never share a group; give this one its "
+		"own -name, and match policies on user too)\n",
+		shown(vm->name), (int)vm->pid, (int)by->pid, pw ? shown(pw->pw_name) : "?");
+	rep->failed++;
+}
+
+int ctl_apply_vms(struct ctl_world *w, struct vm **vms, size_t n, bool dry_run, bool quiet,
+		  bool remove_stale)
+{
+	_cleanup_(enforcer_done) struct enforcer e = { .dry_run = dry_run };
+	struct reporter rep = { .quiet = quiet };
+	struct apply_stats stale = {};
+
+	ctl_enforcer(w, &e);
+	rep.fs = &w->cgroups;
+	e.report = report;
+	e.userdata = &rep;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(diag_list_done) struct diag_list diags = {};
+		_cleanup_(enforce_result_done) struct enforce_result res = {};
+
+		rep.vm = vms[i]->name;
+		if (ctl_vm_skipped(w, vms[i])) {
+			printf("%s (pid %d): another manager's VM (in %s); left alone "
+			       "(skip_managed in kvmtuned.yaml)\n",
+			       shown(vms[i]->name), (int)vms[i]->pid,
+			       shown(vms[i]->managed ?: "?"));
+			continue;
+		}
+		if (!rep.quiet)
+			printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
+		if (enforce_vm(&e, vms[i], &diags, &res) < 0)
+			return log_oom();
+		fflush(stdout);
+		if (res.group_taken_by)
+			report_taken(vms[i], res.group_taken_by, &rep);
+		if (res.rule_broken) {
+			diag_list_print(&diags, stderr);
+			fprintf(stderr,
+				"kvmtunectl: %s: its merged policy breaks a rule; not applied\n",
+				shown(vms[i]->name));
+			rep.failed++;
+		}
+		print_result(vms[i], &res, e.dry_run, rep.quiet);
+	}
+	rep.vm = "stale groups";
+	if (remove_stale && enforce_remove_stale(&e, &stale) < 0)
+		return log_oom();
+	if (rep.failed > 0) {
+		fprintf(stderr, "kvmtunectl: %u thing%s could not be enforced (named above)\n",
+			rep.failed, rep.failed == 1 ? "" : "s");
+		return EXIT_INVALID;
+	}
+	return EXIT_OK;
+}
+
 static const char apply_help[] =
 	"Usage: kvmtunectl apply [--dry-run] [--quiet] [VM...]\n"
 	"\n"
@@ -197,10 +267,8 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 		{},
 	};
 	_cleanup_(ctl_world_done) struct ctl_world w = {};
-	_cleanup_(enforcer_done) struct enforcer e = {};
 	_cleanup_free_ struct vm **vms = NULL;
-	struct reporter rep = {};
-	struct apply_stats stale = {};
+	bool dry_run = false, quiet = false;
 	size_t n = 0;
 	int opt, r;
 
@@ -208,10 +276,10 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 	while ((opt = ctl_getopt("apply", argc, argv, ":nqh", options)) >= 0)
 		switch (opt) {
 		case 'n':
-			e.dry_run = true;
+			dry_run = true;
 			break;
 		case 'q':
-			rep.quiet = true;
+			quiet = true;
 			break;
 		case 'h':
 			fputs(apply_help, stdout);
@@ -220,67 +288,13 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	r = ctl_world_load(c, &w);
-	if (r == EXIT_OK && w.cgroups.unified_fd < 0 && w.cgroups.v1_fd[CGROUP_CPU] < 0) {
-		fprintf(stderr, "kvmtunectl: no cgroup filesystem at /sys/fs/cgroup\n");
-		return EXIT_INVALID;
-	}
+	if (r == EXIT_OK)
+		r = ctl_world_has_cgroups(&w);
 	if (r == EXIT_OK)
 		r = ctl_select_vms(&w, argv + optind, (size_t)(argc - optind), &vms, &n);
 	if (r == EXIT_OK)
 		r = ctl_world_backend(&w);
 	if (r != EXIT_OK)
 		return r;
-	ctl_enforcer(&w, &e);
-	rep.fs = &w.cgroups;
-	e.report = report;
-	e.userdata = &rep;
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_(diag_list_done) struct diag_list diags = {};
-		_cleanup_(enforce_result_done) struct enforce_result res = {};
-
-		rep.vm = vms[i]->name;
-		if (ctl_vm_skipped(&w, vms[i])) {
-			printf("%s (pid %d): another manager's VM (in %s); left alone "
-			       "(skip_managed in kvmtuned.yaml)\n",
-			       shown(vms[i]->name), (int)vms[i]->pid,
-			       shown(vms[i]->managed ?: "?"));
-			continue;
-		}
-		if (!rep.quiet)
-			printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
-		if (enforce_vm(&e, vms[i], &diags, &res) < 0)
-			return log_oom();
-		fflush(stdout);
-		if (res.group_taken_by) {
-			struct passwd *pw = getpwuid(res.group_taken_by->uid);
-
-			fprintf(stderr,
-				"kvmtunectl: %s (pid %d): not enforced: VM pid %d (user %s) has "
-				"the "
-				"same name and its group (a name is no identity: two VMs never "
-				"share "
-				"a group; give this one its own -name, and match policies on user "
-				"too)\n",
-				shown(vms[i]->name), (int)vms[i]->pid, (int)res.group_taken_by->pid,
-				pw ? shown(pw->pw_name) : "?");
-			rep.failed++;
-		}
-		if (res.rule_broken) {
-			diag_list_print(&diags, stderr);
-			fprintf(stderr,
-				"kvmtunectl: %s: its merged policy breaks a rule; not applied\n",
-				shown(vms[i]->name));
-			rep.failed++;
-		}
-		print_result(vms[i], &res, e.dry_run, rep.quiet);
-	}
-	rep.vm = "stale groups";
-	if (optind == argc && enforce_remove_stale(&e, &stale) < 0)
-		return log_oom();
-	if (rep.failed > 0) {
-		fprintf(stderr, "kvmtunectl: %u thing%s could not be enforced (named above)\n",
-			rep.failed, rep.failed == 1 ? "" : "s");
-		return EXIT_INVALID;
-	}
-	return EXIT_OK;
+	return ctl_apply_vms(&w, vms, n, dry_run, quiet, optind == argc);
 }

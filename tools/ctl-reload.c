@@ -27,39 +27,28 @@ static const char reload_help[] =
 	"  -w, --wait    Accepted for scripts; reload always waits\n"
 	"  -h, --help    This text\n";
 
-int verb_reload(struct ctl *c, int argc, char **argv)
+static int absent_errno;
+
+int ctl_daemon_reload(struct ctl *c, bool *ret_absent)
 {
-	static const struct option options[] = {
-		{ "wait", no_argument, NULL, 'w' }, /* always waits; kept for scripts that say so */
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -EBADF;
 	struct pollfd p;
 	char reply[128] = "";
 	ssize_t n;
-	int opt, errors;
+	int errors;
 
-	optind = 1;
-	while ((opt = ctl_getopt("reload", argc, argv, ":wh", options)) >= 0)
-		switch (opt) {
-		case 'w':
-			break;
-		case 'h':
-			fputs(reload_help, stdout);
-			return EXIT_OK;
-		default:
-			return EXIT_USAGE;
-		}
-	errors = ctl_need_root();
-	if (errors != EXIT_OK)
-		return errors;
+	*ret_absent = false;
 	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", c->runtime_dir);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "kvmtunectl: kvmtuned does not answer at %s: %m (is it running?)\n",
-			sa.sun_path);
+		/* No socket, or nobody listening on it: no daemon runs. */
+		if (fd >= 0 && (errno == ENOENT || errno == ECONNREFUSED)) {
+			absent_errno = errno;
+			*ret_absent = true;
+			return EXIT_OK;
+		}
+		fprintf(stderr, "kvmtunectl: kvmtuned does not answer at %s: %m\n", sa.sun_path);
 		return EXIT_INVALID;
 	}
 	if (send(fd, "reload\n", 7, MSG_NOSIGNAL) != 7) {
@@ -84,6 +73,43 @@ int verb_reload(struct ctl *c, int argc, char **argv)
 			errors);
 		return EXIT_INVALID;
 	}
+	return EXIT_OK;
+}
+
+int verb_reload(struct ctl *c, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "wait", no_argument, NULL, 'w' }, /* always waits; kept for scripts that say so */
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	bool absent = false;
+	int opt, errors;
+
+	optind = 1;
+	while ((opt = ctl_getopt("reload", argc, argv, ":wh", options)) >= 0)
+		switch (opt) {
+		case 'w':
+			break;
+		case 'h':
+			fputs(reload_help, stdout);
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	errors = ctl_need_root();
+	if (errors != EXIT_OK)
+		return errors;
+	errors = ctl_daemon_reload(c, &absent);
+	if (errors == EXIT_OK && absent) {
+		fprintf(stderr,
+			"kvmtunectl: kvmtuned does not answer at %s/control: %s (is it "
+			"running?)\n",
+			c->runtime_dir, strerror(absent_errno));
+		return EXIT_INVALID;
+	}
+	if (errors != EXIT_OK)
+		return errors;
 	printf("reloaded\n");
 	return EXIT_OK;
 }

@@ -133,7 +133,7 @@ static int show_match(struct ctl *c, const struct vm_identity *id)
 	if (r != EXIT_OK)
 		return r;
 	env = ctl_policy_env(c);
-	if (policy_set_load_config(&set, c->config_dir, &env, &diags) < 0)
+	if (policy_set_load_config(&set, c->config_dir, c->runtime_dir, &env, &diags) < 0)
 		return log_oom();
 	diag_list_print(&diags, stderr);
 	if (diags.n_errors > 0)

@@ -34,8 +34,8 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	    asprintf(&settings_path, "%s/kvmtuned.yaml", c->config_dir) < 0)
 		return log_oom();
 	r = settings_load(settings_path, true, &w->settings, &w->diags);
-	if (r == -ENOMEM ||
-	    policy_set_load_config(&w->policies, c->config_dir, &env, &w->diags) < 0)
+	if (r == -ENOMEM || policy_set_load_config(&w->policies, c->config_dir, c->runtime_dir,
+						   &env, &w->diags) < 0)
 		return log_oom();
 	if (w->diags.n_errors > 0) {
 		diag_list_print(&w->diags, stderr);
@@ -136,7 +136,7 @@ void ctl_world_done(struct ctl_world *w)
 	*w = (struct ctl_world){ .proc_fd = -EBADF, .sys_fd = -EBADF };
 }
 
-static bool vm_is(const struct vm *vm, const char *arg)
+bool ctl_vm_is(const struct vm *vm, const char *arg)
 {
 	char pid[16];
 
@@ -156,7 +156,7 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 		bool wanted = n == 0;
 
 		for (size_t j = 0; j < n && !wanted; j++)
-			wanted = vm_is(&w->vms[i], args[j]);
+			wanted = ctl_vm_is(&w->vms[i], args[j]);
 		if (wanted)
 			v[k++] = &w->vms[i];
 	}
@@ -164,7 +164,7 @@ int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret,
 		bool found = false;
 
 		for (size_t i = 0; i < w->n_vms && !found; i++)
-			found = vm_is(&w->vms[i], args[j]);
+			found = ctl_vm_is(&w->vms[i], args[j]);
 		if (!found) {
 			fprintf(stderr,
 				"kvmtunectl: no VM '%s' (a name, pid or uuid of a running "

@@ -89,6 +89,9 @@ void ctl_world_done(struct ctl_world *w);
 /* "cgroupfs (cgroup v1 hybrid)", "systemd (machine.slice, cgroup v2)". Static. */
 const char *ctl_backend_name(const struct ctl_world *w);
 
+/* vm is the one arg names: its pid, name or uuid (without regard to case). */
+bool ctl_vm_is(const struct vm *vm, const char *arg);
+
 /* The VMs the arguments name (name, pid or uuid); all when none. EXIT_NO_VM when one is unknown. */
 int ctl_select_vms(struct ctl_world *w, char **args, size_t n, struct vm ***ret, size_t *ret_n);
 
@@ -111,6 +114,60 @@ void print_resources(struct ctl_world *w, const struct vm *vm, const struct asse
 void resources_json(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
 		    struct json_object *o);
 
+/*
+ * Asks kvmtuned to reload through its control socket and waits for it. *ret_absent when no daemon
+ * listens there (nothing printed, EXIT_OK); otherwise problems are printed. An EXIT_ code.
+ */
+int ctl_daemon_reload(struct ctl *c, bool *ret_absent);
+
+/*
+ * The drop-in policies of `kvmtunectl set` (ctl-dropin.c): the persistent one in
+ * <config-dir>/policy.d and the runtime one in <runtime-dir>/policy.d.
+ */
+enum {
+	CTL_DROPIN_PERSISTENT = 1 << 0,
+	CTL_DROPIN_RUNTIME = 1 << 1,
+	CTL_DROPIN_CURRENT =
+		1 << 2, /* virsh's --current: runtime when the VM runs, else persistent */
+};
+struct dropin;
+/*
+ * Changes one VM's drop-ins (scopes: CTL_DROPIN_ flags): edit gets each (persistent first) as it
+ * is now, with the VM's identity, and changes it (an EXIT_ code; not EXIT_OK: nothing happens).
+ * Then the whole policy set with the new versions is checked with the policy parser (errors with
+ * file:line:col; nothing written on one), each changed drop-in written atomically (or removed
+ * when it holds nothing), what changed printed, and kvmtuned reloaded; without a daemon the VM
+ * gets the new policy at once (apply's report). An EXIT_ code.
+ */
+int ctl_dropin_edit(struct ctl *c, const char *vm, unsigned scopes,
+		    int (*edit)(struct dropin *const *d, size_t n, void *userdata), void *userdata);
+
+/*
+ * The effective policy of a VM (for virsh-shaped verbs that print the current values): the
+ * running VM arg names, or the identity name=arg. *ret (zeroed by the caller) and the world it
+ * was computed in. An EXIT_ code.
+ */
+struct policy;
+int ctl_dropin_effective(struct ctl *c, const char *vm, struct ctl_world *w, struct policy *ret,
+			 const struct vm **ret_vm);
+
+/*
+ * set's work for n KEY, VALUE pairs (the virsh-shaped verbs' too): keys checked (did-you-mean on
+ * stderr, EXIT_USAGE), then ctl_dropin_edit(). verb names the verb in errors. An EXIT_ code.
+ */
+int ctl_set(struct ctl *c, const char *verb, const char *vm, unsigned scopes,
+	    const char *const *keys, const char *const *values, size_t n);
+
+int verb_set(struct ctl *c, int argc, char **argv);
+int verb_vcpupin(struct ctl *c, int argc, char **argv);
+int verb_emulatorpin(struct ctl *c, int argc, char **argv);
+int verb_iothreadpin(struct ctl *c, int argc, char **argv);
+int verb_schedinfo(struct ctl *c, int argc, char **argv);
+int verb_memtune(struct ctl *c, int argc, char **argv);
+int verb_blkiotune(struct ctl *c, int argc, char **argv);
+int verb_numatune(struct ctl *c, int argc, char **argv);
+int verb_revert(struct ctl *c, int argc, char **argv);
+
 int verb_check(struct ctl *c, int argc, char **argv);
 int verb_list(struct ctl *c, int argc, char **argv);
 int verb_status(struct ctl *c, int argc, char **argv);
@@ -119,6 +176,16 @@ int verb_run(struct ctl *c, int argc, char **argv);
 int verb_reload(struct ctl *c, int argc, char **argv);
 int verb_verify(struct ctl *c, int argc, char **argv);
 int verb_import_libvirt(struct ctl *c, int argc, char **argv);
+
+/*
+ * apply's engine and report for n VMs of w (whose backend is resolved): each change printed with
+ * the policy file:line asking for it (quiet: only the summaries), problems on stderr; with
+ * remove_stale the groups of VMs that ended go too. An EXIT_ code.
+ */
+int ctl_apply_vms(struct ctl_world *w, struct vm **vms, size_t n, bool dry_run, bool quiet,
+		  bool remove_stale);
+/* EXIT_OK when w has a cgroup filesystem to write, else says so: EXIT_INVALID. */
+int ctl_world_has_cgroups(const struct ctl_world *w);
 
 /* An enforcer over the world's settings, policies, cgroups and topology. */
 struct enforcer;

@@ -21,6 +21,15 @@ static const struct {
 	{ "run", verb_run },
 	{ "reload", verb_reload },
 	{ "import-libvirt", verb_import_libvirt },
+	{ "set", verb_set },
+	{ "revert", verb_revert },
+	{ "vcpupin", verb_vcpupin },
+	{ "emulatorpin", verb_emulatorpin },
+	{ "iothreadpin", verb_iothreadpin },
+	{ "schedinfo", verb_schedinfo },
+	{ "memtune", verb_memtune },
+	{ "blkiotune", verb_blkiotune },
+	{ "numatune", verb_numatune },
 };
 
 static void help(void)
@@ -47,6 +56,19 @@ static void help(void)
 	       "                            Start QEMU already inside its VM group\n"
 	       "  reload                    Make kvmtuned re-read its configuration and\n"
 	       "                            re-enforce; returns when that is done\n"
+	       "  set [--runtime] VM KEY=VALUE...\n"
+	       "                            Set a VM's policy values in a drop-in (persistent,\n"
+	       "                            or --runtime), checked, then enforced\n"
+	       "  revert [--runtime|--config] VM [KEY...]\n"
+	       "                            Remove what set wrote, and enforce that\n"
+	       "  vcpupin VM [VCPU CPULIST] As virsh's, on top of set (these take --live,\n"
+	       "  emulatorpin VM [CPULIST]  --config, --current; without values they print\n"
+	       "  iothreadpin VM [ID CPULIST]\n"
+	       "                            the state)\n"
+	       "  schedinfo VM [--set NAME=VALUE...]\n"
+	       "  memtune VM [--hard-limit N...]\n"
+	       "  blkiotune VM [--weight N] [--device-weights PATH,N...]\n"
+	       "  numatune VM [--mode MODE] [--nodeset NODES]\n"
 	       "  import-libvirt [--strict] FILE|-\n"
 	       "                            A libvirt domain XML's tuning as a policy on\n"
 	       "                            stdout; what cannot be carried over on stderr\n"
@@ -55,7 +77,8 @@ static void help(void)
 	       "  -C, --config-dir DIR      Configuration directory (default %s)\n"
 	       "      --sys-root DIR        Read the host topology from DIR instead of /sys\n"
 	       "      --proc-root DIR       Read processes from DIR instead of /proc\n"
-	       "      --runtime-dir DIR     kvmtuned's control socket directory (/run/kvmtune)\n"
+	       "      --runtime-dir DIR     kvmtuned's control socket and runtime policy.d\n"
+	       "                            directory (/run/kvmtune)\n"
 	       "  -v, --verbose             More output\n"
 	       "  -h, --help                This text\n"
 	       "      --version             Print the version\n"

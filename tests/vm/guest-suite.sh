@@ -69,10 +69,12 @@ elif grep -qE -- "$filter" <<<"golden"; then
 fi
 run "cli" tests/test-cli.sh "$build/tools/kvmtunectl"
 run "conf" tests/test-conf.sh "$build/tools/kvmtunectl"
+run "set-cli" tests/test-set-cli.sh "$build/tools/kvmtunectl"
 run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl"
 run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "state-live" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
+run "set-live" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/qemu-system-standin"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
@@ -83,10 +85,11 @@ KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon
 # (the two runs above prove that), and the cgroupfs runs cover these two suites there.
 if [ "$layout" = unified ]; then
 	KVMTUNE_TEST_BACKEND=systemd run "state-live systemd" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
+	KVMTUNE_TEST_BACKEND=systemd run "set-live systemd" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 		"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
 else
-	for t in state-live hostile-live; do
+	for t in state-live set-live hostile-live; do
 		if grep -qE -- "$filter" <<<"$t systemd"; then
 			skipped=$((skipped + 1))
 			echo "SKIP $t systemd: the systemd backend is v2-only; on $layout it is refused (apply-live systemd checks that)"
