@@ -107,27 +107,45 @@ static double uptime(int proc_fd)
 
 /*
  * kernfs gives a cgroup directory its mtime when it is made, and changes to its files or
- * children leave it: the group's age. A VM older than its group by more than the clocks' grain
- * was moved in, with its memory charged where it was.
+ * children leave it: the group's age. A VM older than its group was moved in.
  */
-static void check_charged(int fd, int proc_fd, const struct vm *vm, struct vm_effect *e)
+static void read_ages(int fd, int proc_fd, const struct vm *vm, struct vm_effect *e)
 {
 	_cleanup_close_ int dir = cgroup_open(fd, e->memory_group, O_PATH | O_DIRECTORY);
 	long hz = sysconf(_SC_CLK_TCK);
-	double up = uptime(proc_fd), vm_age, group_age;
+	double up = uptime(proc_fd);
 	struct timespec now;
 	struct stat st;
 
 	if (dir < 0 || fstat(dir, &st) < 0 || up < 0 || hz <= 0 ||
 	    clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return;
-	vm_age = up - (double)vm->starttime / (double)hz;
-	group_age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
-		    (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
-	if (vm_age > group_age + 2.0) {
+	e->vm_age = up - (double)vm->starttime / (double)hz;
+	e->group_age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+		       (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+	e->have_ages = e->vm_age > e->group_age + 2.0; /* the clocks' grain */
+}
+
+/*
+ * The process's anonymous memory is charged to some group: a usage below it means part of it
+ * is charged to another. The margin covers v1's per-CPU charge batches and a VM allocating
+ * between the two reads.
+ */
+#define CHARGE_MARGIN (UINT64_C(4) << 20)
+
+static void check_charged(int fd, int proc_fd, const struct vm *vm, struct vm_effect *e)
+{
+	_cleanup_free_ char *anon = NULL;
+	uint64_t anon_bytes;
+
+	read_ages(fd, proc_fd, vm, e);
+	if (!e->memory.have_usage ||
+	    proc_read_status_field(proc_fd, vm->pid, 0, "RssAnon", &anon) < 0)
+		return;
+	anon_bytes = strtoull(anon, NULL, 10) * 1024; /* "40960 kB" */
+	if (anon_bytes > e->memory.usage + CHARGE_MARGIN) {
 		e->charged_elsewhere = true;
-		e->vm_age = vm_age;
-		e->group_age = group_age;
+		e->elsewhere_bytes = anon_bytes - e->memory.usage;
 	}
 }
 

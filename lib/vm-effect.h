@@ -32,12 +32,16 @@ struct vm_effect {
 	struct cg_memory_stats memory;
 	struct cg_psi memory_pressure;
 	/*
-	 * The VM ran before its memory group was made (it was adopted, not started with
-	 * `kvmtunectl run`): memory does not move with a task, so what it had then stays charged
-	 * to the group it came from and the usage here is only what it allocated since.
+	 * Part of the VM's memory is charged to another group: memory does not move with a task,
+	 * so a VM adopted by kvmtune (not started with `kvmtunectl run`) keeps what it had charged
+	 * where it was, and the usage here is only what it allocated since. Known when the
+	 * group's usage is below the process's own anonymous memory (RssAnon), which is charged
+	 * to some group: at least elsewhere_bytes of it to another.
 	 */
 	bool charged_elsewhere;
-	double vm_age, group_age; /* seconds, when charged_elsewhere */
+	uint64_t elsewhere_bytes;
+	bool have_ages;		  /* the VM ran before its memory group was made: */
+	double vm_age, group_age; /* seconds */
 
 	char *io_group;
 	struct cg_io_stats io;

@@ -279,6 +279,8 @@ TEST(effect_v1)
 		"proc/4242/cgroup",
 		"5:memory:/kvmtune/web\\n4:blkio:/kvmtune/web\\n3:cpuacct:/kvmtune/web/emulator\\n"
 		"2:cpu:/kvmtune/web/emulator\\n0::/\\n",
+		"proc/4242/status",
+		"Name:\\tqemu\\nRssAnon:\\t   40960 kB\\n",
 		"proc/4242/task/4242/cgroup",
 		"2:cpu:/kvmtune/web/emulator\\n",
 		"proc/4242/task/4243/cgroup",
@@ -328,6 +330,8 @@ TEST(effect_v1)
 	fs.v1_fd[CGROUP_IO] = dir_fd("blkio");
 	proc = dir_fd("proc");
 	age("memory/kvmtune/web", 10); /* made 10 s ago, the VM runs for 100 s */
+	put((const char *const[]){ "memory/kvmtune/web/memory.usage_in_bytes", "1048576\\n",
+				   NULL });
 
 	ASSERT_OK(vm_effect_read(&fs, proc, &vm, "kvmtune/web", &e));
 	ASSERT_EQ(e.n_groups, 3);
@@ -346,15 +350,27 @@ TEST(effect_v1)
 	ASSERT_TRUE(e.memory_group && streq(e.memory_group, "kvmtune/web"));
 	ASSERT_TRUE(e.memory.have_usage && e.memory.usage == 1048576);
 	ASSERT_TRUE(e.memory_limits.have_limit && e.memory_limits.limit == 536870912);
+	/* 40 MiB anonymous, 1 MiB charged here */
 	ASSERT_TRUE(e.charged_elsewhere);
-	ASSERT_TRUE(e.vm_age > 99 && e.vm_age < 101);
+	ASSERT_EQ(e.elsewhere_bytes, UINT64_C(39) << 20);
+	ASSERT_TRUE(e.have_ages && e.vm_age > 99 && e.vm_age < 101);
 	ASSERT_TRUE(e.io_group && e.io.n == 1 && e.io.devices[0].wbytes == 20);
 	vm_effect_done(&e);
 
-	/* A group made before the VM started (kvmtunectl run): all its memory is counted. */
+	/* A group made before the VM started (kvmtunectl run), holding all of its memory */
+	put((const char *const[]){ "memory/kvmtune/web/memory.usage_in_bytes", "44040192\\n",
+				   NULL });
 	age("memory/kvmtune/web", 200);
 	ASSERT_OK(vm_effect_read(&fs, proc, &vm, "kvmtune/web", &e));
-	ASSERT_FALSE(e.charged_elsewhere);
+	ASSERT_FALSE(e.charged_elsewhere || e.have_ages);
+	vm_effect_done(&e);
+	/* An older group the VM was moved into (left by an earlier VM of that name): the usage
+	 * says it, whatever the ages say */
+	put((const char *const[]){ "memory/kvmtune/web/memory.usage_in_bytes", "0\\n", NULL });
+	age("memory/kvmtune/web", 200);
+	ASSERT_OK(vm_effect_read(&fs, proc, &vm, "kvmtune/web", &e));
+	ASSERT_TRUE(e.charged_elsewhere && !e.have_ages);
+	ASSERT_EQ(e.elsewhere_bytes, UINT64_C(40) << 20);
 	vm_effect_done(&e);
 
 	/* No VM group (no policy): no effect, nothing read from groups that are not the VM's. */

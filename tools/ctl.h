@@ -111,6 +111,11 @@ void print_resources(struct ctl_world *w, const struct vm *vm, const struct asse
 void resources_json(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
 		    struct json_object *o);
 
+/* status: what the limits did, per VM group and thread group (ctl-effect.c). */
+void print_effect(struct ctl_world *w, const struct vm *vm, const struct assessment *a);
+void effect_json(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
+		 struct json_object *o);
+
 int verb_check(struct ctl *c, int argc, char **argv);
 int verb_list(struct ctl *c, int argc, char **argv);
 int verb_status(struct ctl *c, int argc, char **argv);
