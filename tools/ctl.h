@@ -123,6 +123,7 @@ int verb_apply(struct ctl *c, int argc, char **argv);
 int verb_run(struct ctl *c, int argc, char **argv);
 int verb_reload(struct ctl *c, int argc, char **argv);
 int verb_verify(struct ctl *c, int argc, char **argv);
+int verb_metrics(struct ctl *c, int argc, char **argv);
 int verb_import_libvirt(struct ctl *c, int argc, char **argv);
 
 /* An enforcer over the world's settings, policies, cgroups and topology. */
