@@ -128,24 +128,28 @@ static void read_ages(int fd, int proc_fd, const struct vm *vm, struct vm_effect
 
 /*
  * The process's anonymous memory is charged to some group: a usage below it means part of it
- * is charged to another. The margin covers v1's per-CPU charge batches and a VM allocating
- * between the two reads.
+ * is charged to another. The usage is read again after RssAnon, so that a VM allocating
+ * between the two reads (one starting up) is not taken for one charged elsewhere; the margin
+ * covers v1's per-CPU charge batches and memory freed in between.
  */
 #define CHARGE_MARGIN (UINT64_C(4) << 20)
 
-static void check_charged(int fd, int proc_fd, const struct vm *vm, struct vm_effect *e)
+static void check_charged(int fd, int version, int proc_fd, const struct vm *vm,
+			  struct vm_effect *e)
 {
-	_cleanup_free_ char *anon = NULL;
-	uint64_t anon_bytes;
+	_cleanup_free_ char *anon = NULL, *usage = NULL;
+	uint64_t anon_bytes, usage_bytes;
 
 	read_ages(fd, proc_fd, vm, e);
-	if (!e->memory.have_usage ||
-	    proc_read_status_field(proc_fd, vm->pid, 0, "RssAnon", &anon) < 0)
+	if (proc_read_status_field(proc_fd, vm->pid, 0, "RssAnon", &anon) < 0 ||
+	    cgroup_read(fd, e->memory_group,
+			version == 1 ? "memory.usage_in_bytes" : "memory.current", &usage) < 0 ||
+	    cg_parse_limit(usage, &usage_bytes) < 0)
 		return;
 	anon_bytes = strtoull(anon, NULL, 10) * 1024; /* "40960 kB" */
-	if (anon_bytes > e->memory.usage + CHARGE_MARGIN) {
+	if (anon_bytes > usage_bytes + CHARGE_MARGIN) {
 		e->charged_elsewhere = true;
-		e->elsewhere_bytes = anon_bytes - e->memory.usage;
+		e->elsewhere_bytes = anon_bytes - usage_bytes;
 	}
 }
 
@@ -176,7 +180,7 @@ static int read_memory_io(const struct cgroup_fs *fs, int proc_fd, const struct 
 		(void)cg_read_memory(fd, version, e->memory_group, &e->memory_limits);
 		(void)cg_read_memory_stats(fd, version, e->memory_group, &e->memory);
 		(void)cg_read_psi(fd, e->memory_group, "memory.pressure", &e->memory_pressure);
-		check_charged(fd, proc_fd, vm, e);
+		check_charged(fd, version, proc_fd, vm, e);
 	}
 	e->io_group = process_group(fs, proc_fd, vm, vm_group, CGROUP_IO);
 	if (e->io_group && cgroup_fs_controller(fs, CGROUP_IO, &fd, &version) >= 0) {
