@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "apply-report.h"
+#include "cgrules.h"
 #include "host-facts.h"
 #include "log.h"
 #include "manager.h"
@@ -265,8 +266,18 @@ static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
 		m->failures++;
 		m->counters.errors++;
 	}
-	if (res.vm_group && !t->group)
+	if (res.vm_group && !t->group) {
 		t->group = TAKE_PTR(res.vm_group);
+		/* cgrulesengd, if it runs, must not pull the VM out again (cgrules.h) */
+		r = cgrules_keep(t->vm.pid);
+		if (r < 0)
+			log_about(LOG_WARNING,
+				  &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
+				  "cgrulesengd did not take the VM as unchanged (libcgroup error "
+				  "%d): "
+				  "a rule of %s may move it",
+				  -r, CGRULES_CONF);
+	}
 	t->dirty = false;
 	return res.ended ? -ESRCH : 0;
 }

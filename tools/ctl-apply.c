@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "cgroup-read.h"
 #include "cgroup-write.h"
+#include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
 #include "unit-name.h"
@@ -249,6 +250,9 @@ int verb_apply(struct ctl *c, int argc, char **argv)
 			printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
 		if (enforce_vm(&e, vms[i], &diags, &res) < 0)
 			return log_oom();
+		/* cgrulesengd, if it runs, must not pull the VM out again (cgrules.h) */
+		if (!e.dry_run && res.vm_group)
+			(void)cgrules_keep(vms[i]->pid);
 		fflush(stdout);
 		if (res.group_taken_by) {
 			struct passwd *pw = getpwuid(res.group_taken_by->uid);

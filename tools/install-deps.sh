@@ -5,7 +5,7 @@
 # only for packages that are missing. Usage: tools/install-deps.sh [build|test|demo|deb]...
 set -euo pipefail
 
-build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
+build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev libcgroup-dev
 	libjson-c-dev libxml2-dev scdoc)
 # prometheus (promtool), prometheus-node-exporter and python3-prometheus-client read the
 # metrics in test-effect-live.py: the consumers Prometheus users have.
