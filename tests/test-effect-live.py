@@ -137,6 +137,13 @@ def throttling(cfg, run, name, vm_uuid):
           g2.get("throttled_seconds", 0) > g1.get("throttled_seconds", 0), (g1, g2))
     check("status --json: the emulator group has no quota, nothing throttled",
           group(e2, "emulator").get("throttled_periods", 0) == 0, group(e2, "emulator"))
+    if V2:
+        # PSI: every v2 group has cpu.pressure; time waiting for a CPU only grows
+        p1, p2 = g1.get("cpu_pressure") or {}, g2.get("cpu_pressure") or {}
+        check("status --json: vcpu0's CPU pressure (v2 PSI) is there and does not shrink "
+              "(%s -> %s)" % (p1.get("some_seconds"), p2.get("some_seconds")),
+              "some_seconds" in p1 and p2.get("some_seconds", -1) >= p1["some_seconds"],
+              (p1, p2))
     text = ctl(cfg, run, "status", name).stdout
     check("status: the Effect section shows vcpu0 throttled",
           re.search(r"vcpu0 +cpu [0-9.]+s +throttled [1-9][0-9]* of [0-9]+ periods", text), text)
