@@ -3,13 +3,16 @@
 /*
  * The control socket, <runtime dir>/control: `kvmtunectl reload` writes "reload\n" and gets
  * "ok <files with errors>\n" once the reload and the re-enforcement are done. systemd 252 has
- * no Type=notify-reload, so ExecReload= must wait like this.
+ * no Type=notify-reload, so ExecReload= must wait like this. `kvmtunectl metrics` writes
+ * "metrics openmetrics\n" (or "metrics prometheus\n") and gets "ok\n" and kvmtuned's counters
+ * in that format, until the socket closes.
  *
  * Only root may talk to it (the socket is made 0600 at bind, and the peer's credentials are
  * checked), only whole known commands are taken, and a client costs the event loop nothing
  * while it says nothing: it is read when it writes and dropped after CLIENT_TIMEOUT_USEC.
  */
 
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,6 +38,26 @@ static void answer(int fd, const char *text)
 	(void)send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* A longer answer, whole: the client reads until we close; a client that stops reading for a
+ * second loses the rest rather than holding the loop. */
+static void answer_all(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len > 0) {
+		ssize_t n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		if (n > 0) {
+			text += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno == EAGAIN && poll(&p, 1, 1000) > 0)
+			continue;
+		else
+			return;
+	}
+}
+
 static void client_free(struct control_client *c)
 {
 	sd_event_source_disable_unref(c->io);
@@ -55,14 +78,32 @@ static void drop(struct control_client *c)
 	client_free(c);
 }
 
-/* One whole command: "reload", and nothing else. */
+static void run_metrics(struct control_client *c, enum om_format format)
+{
+	_cleanup_free_ char *text = NULL, *reply = NULL;
+	int r = manager_metrics_text(c->m, format, false, &text);
+
+	if (r < 0 || asprintf(&reply, "ok\n%s", text) < 0) {
+		answer(c->fd, "error out of memory\n");
+		return;
+	}
+	answer_all(c->fd, reply);
+}
+
+/* One whole command: "reload", "metrics openmetrics", "metrics prometheus". */
 static void run_command(struct control_client *c, const char *command)
 {
 	char reply[64];
 	int r;
 
+	if (streq(command, "metrics openmetrics") || streq(command, "metrics prometheus")) {
+		run_metrics(c,
+			    streq(command, "metrics openmetrics") ? OM_OPENMETRICS : OM_PROMETHEUS);
+		return;
+	}
 	if (!streq(command, "reload")) {
-		answer(c->fd, "error unknown command (allowed: reload)\n");
+		answer(c->fd, "error unknown command (allowed: reload, metrics openmetrics, "
+			      "metrics prometheus)\n");
 		return;
 	}
 	log_info("reload asked through the control socket");
@@ -94,7 +135,8 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	if (nl)
 		*nl = '\0';
 	if (!nl || strlen(c->buf) != (size_t)(nl - c->buf))
-		answer(c->fd, "error not a command (allowed: reload)\n");
+		answer(c->fd, "error not a command (allowed: reload, metrics openmetrics, metrics "
+			      "prometheus)\n");
 	else
 		run_command(c, c->buf);
 	drop(c);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "apply-report.h"
+#include "cgrules.h"
 #include "host-facts.h"
 #include "log.h"
 #include "manager.h"
@@ -48,6 +49,11 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		bool move = a->kind == ACTION_ATTACH_THREAD || a->kind == ACTION_ATTACH_PROCESS;
 
 		p->m->changes++;
+		if (p->drift && (value || move))
+			p->m->counters.reverts[move			     ? REVERT_PLACEMENT
+					       : a->kind == ACTION_AFFINITY  ? REVERT_AFFINITY
+					       : a->kind == ACTION_SCHEDULER ? REVERT_SCHEDULER
+									     : REVERT_VALUE]++;
 		/* Someone else's change undone is news; a thread moved in at its birth is not. */
 		priority = p->drift && (value || move) ? LOG_NOTICE
 			   : value || a->kind == ACTION_SCOPE || a->kind == ACTION_MACHINE
@@ -55,6 +61,7 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 				   : LOG_DEBUG;
 	} else if (o == APPLY_FAILED) {
 		p->m->failures++;
+		p->m->counters.errors++;
 		priority = LOG_ERR;
 	} else
 		priority = o == APPLY_WARNING ? LOG_WARNING : LOG_NOTICE;
@@ -158,8 +165,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-/* How long after its rename each renamed thread was in place (debug; the benchmark reads it). */
-static void log_placed(struct tracked_vm *t)
+/* How long after its rename each renamed thread was in place (debug; the benchmark reads it;
+ * the metrics' histogram counts it). */
+static void log_placed(struct manager *m, struct tracked_vm *t)
 {
 	uint64_t now = now_ns();
 
@@ -174,6 +182,7 @@ static void log_placed(struct tracked_vm *t)
 		log_about(LOG_DEBUG, &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
 			  "placed %s (tid %d) %.3f ms after its rename", role, (int)r->tid,
 			  (double)(now - r->at_ns) / 1e6);
+		daemon_counters_placed(&m->counters, (double)(now - r->at_ns) / 1e9);
 		r->at_ns = 0;
 	}
 }
@@ -241,6 +250,7 @@ static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
 				(int)res.group_taken_by->pid, (unsigned)res.group_taken_by->uid);
 		t->refused = true;
 		m->failures++;
+		m->counters.errors++;
 		t->dirty = false;
 		return 0;
 	}
@@ -254,9 +264,20 @@ static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
 				  "%s; not enforced", text ?: "?");
 		}
 		m->failures++;
+		m->counters.errors++;
 	}
-	if (res.vm_group && !t->group)
+	if (res.vm_group && !t->group) {
 		t->group = TAKE_PTR(res.vm_group);
+		/* cgrulesengd, if it runs, must not pull the VM out again (cgrules.h) */
+		r = cgrules_keep(t->vm.pid);
+		if (r < 0)
+			log_about(LOG_WARNING,
+				  &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
+				  "cgrulesengd did not take the VM as unchanged (libcgroup error "
+				  "%d): "
+				  "a rule of %s may move it",
+				  -r, CGRULES_CONF);
+	}
 	t->dirty = false;
 	return res.ended ? -ESRCH : 0;
 }
@@ -368,6 +389,7 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 	struct manager *m = userdata;
 	struct tracked_vm *t;
 
+	m->counters.events++;
 	switch (ev->kind) {
 	case PROC_EV_EXEC:
 		add_candidate(m, ev->tgid);
@@ -500,7 +522,7 @@ static int on_work(sd_event_source *s, void *userdata)
 			continue;
 		}
 		if (r >= 0)
-			log_placed(t);
+			log_placed(m, t);
 		if (r < 0)
 			log_error("enforcing %s: %s", t->vm.name, strerror(-r));
 		i++;
@@ -515,7 +537,7 @@ static int on_work(sd_event_source *s, void *userdata)
 			if (r < 0 && r != -ESRCH)
 				log_error("enforcing %s: %s", m->vms[i].vm.name, strerror(-r));
 			if (r >= 0)
-				log_placed(&m->vms[i]);
+				log_placed(m, &m->vms[i]);
 		}
 	}
 	qmp_watch_kick(m);
@@ -556,6 +578,7 @@ int manager_full_pass(struct manager *m, const char *why)
 	struct tracked_vm *old;
 	size_t n = 0, n_old;
 	struct apply_stats stats = {};
+	uint64_t start = now_ns();
 	struct enforcer e;
 	int r;
 
@@ -609,6 +632,10 @@ int manager_full_pass(struct manager *m, const char *why)
 	}
 	enforcer_done(&e);
 	m->last_pass_changes = m->changes;
+	m->counters.passes++;
+	m->counters.have_last_pass = true;
+	m->counters.last_pass_seconds = (double)(now_ns() - start) / 1e9;
+	manager_write_textfile(m);
 	log_about(m->changes || m->failures ? LOG_NOTICE : LOG_DEBUG, NULL,
 		  "%s: %zu VM(s), %u change(s), %u error(s)", why, m->n_vms, m->changes,
 		  m->failures);
@@ -752,7 +779,10 @@ static int add_sources(struct manager *m)
 int manager_start(struct manager *m)
 {
 	int r = topology_read_host(&m->topo);
+	struct timespec now;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	m->counters.start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	if (r < 0) {
 		log_error("cannot read the host's CPUs and NUMA nodes: %s", strerror(-r));
 		return r;

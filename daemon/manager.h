@@ -12,6 +12,7 @@
 #include "cgroup-fs.h"
 #include "discover.h"
 #include "enforce.h"
+#include "metrics.h"
 #include "plan.h"
 #include "policy-set.h"
 #include "settings.h"
@@ -83,7 +84,9 @@ struct manager {
 	unsigned failures; /* in the last full pass */
 	unsigned last_pass_changes;
 	unsigned reloads;
-	char last_status[256]; /* the STATUS= last sent: only news is sent */
+	char last_status[256];		 /* the STATUS= last sent: only news is sent */
+	struct daemon_counters counters; /* since start, for the metrics (metrics.c) */
+	bool textfile_failing;		 /* the last write of metrics_textfile failed (said) */
 };
 
 int manager_new(const char *config_dir, const char *runtime_dir, struct manager **ret);
@@ -100,6 +103,11 @@ int manager_load_config(struct manager *m);
 /* control.c: the socket `kvmtunectl reload` talks to. */
 int manager_listen_control(struct manager *m);
 void manager_control_done(struct manager *m);
+
+/* metrics.c: the counters (and with with_vms every VM's effect) as text in format. */
+int manager_metrics_text(struct manager *m, enum om_format format, bool with_vms, char **ret);
+/* Writes metrics_textfile, when it is set; errors logged. */
+void manager_write_textfile(struct manager *m);
 
 /* The tracked VM of that pid, or NULL. */
 struct tracked_vm *manager_find_vm(struct manager *m, pid_t pid);

@@ -42,6 +42,7 @@ void settings_done(struct settings *s)
 {
 	free(s->path);
 	free(s->cgroup_parent.value);
+	free(s->metrics_textfile.value);
 	free_binaries(s);
 	*s = (struct settings){};
 }
@@ -117,6 +118,7 @@ static void parse_cgroup_parent(struct ywalk *w, yaml_node_t *node, const char *
 	while (*v == '/')
 		v++;
 	free(s->cgroup_parent.value);
+	free(s->metrics_textfile.value);
 	s->cgroup_parent.value = strdup(v);
 	if (!s->cgroup_parent.value)
 		w->oom = -ENOMEM;
@@ -165,6 +167,30 @@ static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, 
 			w->oom = -ENOMEM;
 	}
 	s->qemu_binaries_origin = ywalk_origin(w, node);
+}
+
+/* An absolute path ending in ".prom": node_exporter's textfile collector reads only those. */
+static void parse_textfile(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	struct settings *s = base;
+	const char *v = ywalk_scalar(w, node, key, "an absolute path ending in .prom");
+	size_t n;
+
+	if (!v)
+		return;
+	n = strlen(v);
+	if (v[0] != '/' || n > 4096 || n < 6 || !streq(v + n - 5, ".prom") || v[n - 6] == '/') {
+		ywalk_error(w, node, key,
+			    "'%.60s' is not a textfile path (allowed: an absolute path ending in "
+			    ".prom, in node_exporter's --collector.textfile.directory)",
+			    v);
+		return;
+	}
+	free(s->metrics_textfile.value);
+	s->metrics_textfile.value = strdup(v);
+	if (!s->metrics_textfile.value)
+		w->oom = -ENOMEM;
+	s->metrics_textfile.origin = ywalk_origin(w, node);
 }
 
 static const struct {
@@ -221,6 +247,7 @@ static const struct yfield settings_fields[] = {
 	FIELD("skip_managed", YF_BOOL, skip_managed),
 	FIELD("rescan_interval", YF_CUSTOM, rescan_interval_usec, .parse = parse_interval),
 	FIELD("qmp", YF_BOOL, qmp),
+	FIELD("metrics_textfile", YF_CUSTOM, metrics_textfile, .parse = parse_textfile),
 };
 
 static int parse_settings(const char *text, size_t size, struct settings *s,
@@ -331,6 +358,13 @@ int settings_dump(const struct settings *s, char **ret)
 			s->skip_managed.value ? "true" : "false",
 			format_interval((uint64_t)s->rescan_interval_usec.value, interval),
 			s->qmp.value ? "true" : "false");
+	if (r >= 0 && s->metrics_textfile.value) {
+		r = strbuf_append(&b, "metrics_textfile: ");
+		if (r >= 0)
+			r = strbuf_append_quoted(&b, s->metrics_textfile.value);
+		if (r >= 0)
+			r = strbuf_append(&b, "\n");
+	}
 	if (r < 0)
 		return r;
 	*ret = strbuf_steal(&b);

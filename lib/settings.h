@@ -28,6 +28,8 @@ struct settings {
 	struct pint skip_managed; /* 0/1 */
 	struct pint rescan_interval_usec;
 	struct pint qmp; /* 0/1 */
+	/* node_exporter's textfile: kvmtuned writes the metrics there at each rescan; NULL: off */
+	struct pstr metrics_textfile;
 };
 
 /* Fills s with the built-in defaults. Returns 0 or -ENOMEM. */

@@ -78,6 +78,40 @@ TEST(every_key)
 	settings_done(&s);
 }
 
+TEST(metrics_textfile)
+{
+	static const char *const bad[] = { "kvmtune.prom", "/var/lib/node/kvmtune.txt", "/.prom",
+					   "/var/lib/node/" };
+	struct settings s = {};
+	struct diag_list d = {};
+	const char *p = write_settings("metrics_textfile: /var/lib/prometheus/node-exporter/"
+				       "kvmtune.prom\n");
+	char *text;
+
+	ASSERT_OK(settings_defaults(&s));
+	ASSERT_TRUE(s.metrics_textfile.value == NULL); /* off by default */
+	ASSERT_OK(settings_load(p, false, &s, &d));
+	ASSERT_STREQ(s.metrics_textfile.value, "/var/lib/prometheus/node-exporter/kvmtune.prom");
+	ASSERT_OK(settings_dump(&s, &text));
+	ASSERT_TRUE(strstr(text, "\nmetrics_textfile: "
+				 "\"/var/lib/prometheus/node-exporter/kvmtune.prom\"\n"));
+	free(text);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char yaml[128];
+
+		diag_list_done(&d);
+		snprintf(yaml, sizeof(yaml), "metrics_textfile: \"%s\"\n", bad[i]);
+		ASSERT_OK(settings_defaults(&s));
+		ASSERT_ERROR(settings_load(write_settings(yaml), false, &s, &d), EINVAL);
+		ASSERT_EQ(d.n_errors, 1);
+		ASSERT_TRUE(
+			strstr(d.items[0].message, "allowed: an absolute path ending in .prom"));
+		ASSERT_TRUE(s.metrics_textfile.value == NULL);
+	}
+	diag_list_done(&d);
+	settings_done(&s);
+}
+
 TEST(errors_keep_old_settings)
 {
 	struct settings s = {};

@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "cgroup-read.h"
 #include "cgroup-write.h"
+#include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
 #include "unit-name.h"
@@ -221,6 +222,9 @@ int ctl_apply_vms(struct ctl_world *w, struct vm **vms, size_t n, bool dry_run, 
 			printf("%s (pid %d):\n", shown(vms[i]->name), (int)vms[i]->pid);
 		if (enforce_vm(&e, vms[i], &diags, &res) < 0)
 			return log_oom();
+		/* cgrulesengd, if it runs, must not pull the VM out again (cgrules.h) */
+		if (!e.dry_run && res.vm_group)
+			(void)cgrules_keep(vms[i]->pid);
 		fflush(stdout);
 		if (res.group_taken_by)
 			report_taken(vms[i], res.group_taken_by, &rep);

@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <string.h>
 
+#include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
 #include "policy-dump.h"
@@ -164,6 +165,10 @@ int verb_check(struct ctl *c, int argc, char **argv)
 		have_settings = r == 0 && settings.path;
 	}
 	if (check_for_this_host(c, &set, &diags) < 0)
+		return log_oom();
+	/* A rule that matches QEMU is this host's business: not for --sys-root fixtures */
+	if (!c->sys_root && cgrules_check(CGRULES_CONF, settings.qemu_binaries,
+					  settings.n_qemu_binaries, &diags) < 0)
 		return log_oom();
 	diag_list_print(&diags, stderr);
 	if (diags.n_errors > 0) {

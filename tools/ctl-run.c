@@ -15,6 +15,7 @@
 #include "apply-report.h"
 #include "apply.h"
 #include "cgroup-write.h"
+#include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
 #include "qemu-cmdline.h"
@@ -330,6 +331,10 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			"kvmtuned will not see this VM\n",
 			binary);
 	fflush(stdout);
+	/* cgrulesengd, if it runs, would move QEMU at its exec: it is told to leave it (and
+	 * what it forks) where it is */
+	if (!res.no_policy)
+		(void)cgrules_keep(getpid());
 	execv(binary, qemu_argv);
 	r = -errno;
 	way_back_go(&w, &e, res.no_policy ? NULL : res.vm_group, &back);

@@ -196,6 +196,7 @@ static struct json_object *vm_json(struct ctl_world *w, const struct vm_view *v,
 	}
 	json_object_object_add(o, "threads", a);
 	resources_json(w, vm, v->state, o);
+	effect_json(w, vm, v->state, o);
 	return o;
 }
 
@@ -383,6 +384,8 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 	putchar('\n');
 	print_resources(w, vm, a);
 	putchar('\n');
+	print_effect(w, vm, a);
+	putchar('\n');
 }
 
 static const char status_help[] =
@@ -392,7 +395,9 @@ static const char status_help[] =
 	"differs (desired, actual, the policy file:line asking for it); the backend and VM group;\n"
 	"every thread's role, CPU, affinity, scheduler and cgroup (virsh vcpuinfo); then the VM\n"
 	"group's and the thread groups' values (virsh schedinfo, memtune, blkiotune, numatune)\n"
-	"and where its memory sits on each NUMA node (numastat's per-process view).\n"
+	"and where its memory sits on each NUMA node (numastat's per-process view); then the\n"
+	"effect: CPU used and throttled per group, memory used against each limit and how often\n"
+	"it was hit, I/O per device, pressure stall time.\n"
 	"\n"
 	"Options:\n"
 	"      --json    The same as one JSON document\n"

@@ -168,6 +168,11 @@ int verb_blkiotune(struct ctl *c, int argc, char **argv);
 int verb_numatune(struct ctl *c, int argc, char **argv);
 int verb_revert(struct ctl *c, int argc, char **argv);
 
+/* status: what the limits did, per VM group and thread group (ctl-effect.c). */
+void print_effect(struct ctl_world *w, const struct vm *vm, const struct assessment *a);
+void effect_json(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
+		 struct json_object *o);
+
 int verb_check(struct ctl *c, int argc, char **argv);
 int verb_list(struct ctl *c, int argc, char **argv);
 int verb_status(struct ctl *c, int argc, char **argv);
@@ -175,6 +180,7 @@ int verb_apply(struct ctl *c, int argc, char **argv);
 int verb_run(struct ctl *c, int argc, char **argv);
 int verb_reload(struct ctl *c, int argc, char **argv);
 int verb_verify(struct ctl *c, int argc, char **argv);
+int verb_metrics(struct ctl *c, int argc, char **argv);
 int verb_import_libvirt(struct ctl *c, int argc, char **argv);
 
 /*

@@ -5,9 +5,15 @@
 # only for packages that are missing. Usage: tools/install-deps.sh [build|test|demo|deb]...
 set -euo pipefail
 
-build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev
+build=(meson ninja-build pkg-config gcc libc6-dev libyaml-dev libnuma-dev libsystemd-dev libcgroup-dev
 	libjson-c-dev libxml2-dev scdoc)
-test=(clang clang-format python3 qemu-system-x86 groff-base man-db bash-completion)
+# prometheus (promtool), prometheus-node-exporter and python3-prometheus-client read the
+# metrics in test-effect-live.py: the consumers Prometheus users have.
+test=(clang clang-format python3 qemu-system-x86 groff-base man-db bash-completion
+	prometheus prometheus-node-exporter python3-prometheus-client)
+# Debian starts these at install; the tests start their own node_exporter on 127.0.0.1 and need
+# no Prometheus server, so what this script installs it stops and disables again.
+services=(prometheus prometheus-node-exporter)
 demo=(qemu-system-x86)
 # The package: debian/control's Build-Depends and the tools around them.
 deb=(build-essential dpkg-dev debhelper lintian)
@@ -37,4 +43,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get -o DPkg::Lock::Timeout=600 update -q
 	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+	for u in "${services[@]}"; do
+		if [[ " ${missing[*]} " == *" $u "* ]] && [ -d /run/systemd/system ]; then
+			systemctl disable --now "$u.service" >/dev/null 2>&1 || true
+		fi
+	done
 fi

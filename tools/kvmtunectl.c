@@ -17,6 +17,7 @@ static const struct {
 	{ "list", verb_list },
 	{ "status", verb_status },
 	{ "verify", verb_verify },
+	{ "metrics", verb_metrics },
 	{ "apply", verb_apply },
 	{ "run", verb_run },
 	{ "reload", verb_reload },
@@ -47,6 +48,10 @@ static void help(void)
 	       "  list [--json]             The QEMU VMs on this host and the state of each\n"
 	       "  status [--json] [VM...]   Each VM's state, what drifted, its threads and the\n"
 	       "                            values its cgroups hold\n"
+	       "  metrics [--format F] [VM...]\n"
+	       "                            The effect of the limits (throttling, memory,\n"
+	       "                            I/O, pressure) and kvmtuned's counters, as\n"
+	       "                            OpenMetrics text for Prometheus\n"
 	       "  verify [-q] [VM...]       Exit 0 when every VM is as its policy says, 1 when\n"
 	       "                            one drifted (each difference named)\n"
 	       "  apply [--dry-run] [-q] [VM...]\n"

@@ -75,6 +75,7 @@ run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "state-live" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
 run "set-live" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
+run "effect-live" python3 tests/test-effect-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/qemu-system-standin"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
@@ -85,11 +86,12 @@ KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon
 # (the two runs above prove that), and the cgroupfs runs cover these two suites there.
 if [ "$layout" = unified ]; then
 	KVMTUNE_TEST_BACKEND=systemd run "state-live systemd" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
+	KVMTUNE_TEST_BACKEND=systemd run "effect-live systemd" python3 tests/test-effect-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "set-live systemd" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 		"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
 else
-	for t in state-live set-live hostile-live; do
+	for t in state-live effect-live set-live hostile-live; do
 		if grep -qE -- "$filter" <<<"$t systemd"; then
 			skipped=$((skipped + 1))
 			echo "SKIP $t systemd: the systemd backend is v2-only; on $layout it is refused (apply-live systemd checks that)"
