@@ -844,11 +844,20 @@ int manager_new(const char *config_dir, const char *runtime_dir, struct manager 
 	return 0;
 }
 
+/* After each event handled: what it logged leaves in one write. */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	log_flush();
+	return 0;
+}
+
 static int add_sources(struct manager *m)
 {
 	int fd, r;
 
-	r = sd_event_add_defer(m->event, &m->work_source, on_work, m);
+	r = sd_event_add_post(m->event, NULL, on_post, m);
+	if (r >= 0)
+		r = sd_event_add_defer(m->event, &m->work_source, on_work, m);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->work_source, SD_EVENT_OFF);
 	if (r >= 0)
@@ -921,6 +930,7 @@ int manager_start(struct manager *m)
 	log_info("started (cgroup %s, backend %s): %zu VM(s), %u change(s) made",
 		 cgroup_layout_to_string(m->cgroups.layout), backend_to_string(m->backend),
 		 m->n_vms, m->last_pass_changes);
+	log_flush();
 	(void)sd_notify(0, "READY=1");
 	notify_status(m);
 	return 0;
