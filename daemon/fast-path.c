@@ -56,8 +56,7 @@ int manager_place_thread(struct manager *m, struct tracked_vm *t, pid_t tid)
 		return 1; /* ended meanwhile: its exit needs nothing */
 	if (r < 0)
 		return r;
-	r = manager_enforce_thread(m, t, tid, &stats);
-	if (r > 0)
-		qmp_watch_kick_vm(m, t);
-	return r;
+	/* QMP is not asked here: the name said the role, and a VM whose roles are still
+	 * incomplete once its threads settled is asked then (the whole look). */
+	return manager_enforce_thread(m, t, tid, &stats);
 }

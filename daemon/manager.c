@@ -184,15 +184,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-/* How long after its rename each renamed thread was in place (debug; the benchmark reads it). */
-static void log_placed(struct tracked_vm *t)
+/* How long after its rename each renamed thread (tid, or any: 0) was in place (debug; the
+ * benchmark reads it). */
+static void log_placed_thread(struct tracked_vm *t, pid_t tid)
 {
 	uint64_t now = now_ns();
 
 	FOREACH_ARRAY (r, t->renamed, t->n_renamed) {
 		char role[160] = "?";
 
-		if (!r->at_ns)
+		if (!r->at_ns || (tid && r->tid != tid))
 			continue;
 		FOREACH_ARRAY (th, t->vm.threads, t->vm.n_threads)
 			if (th->tid == r->tid)
@@ -202,6 +203,11 @@ static void log_placed(struct tracked_vm *t)
 			  (double)(now - r->at_ns) / 1e6);
 		r->at_ns = 0;
 	}
+}
+
+static void log_placed(struct tracked_vm *t)
+{
+	log_placed_thread(t, 0);
 }
 
 /*
@@ -636,7 +642,7 @@ static void place_fresh(struct manager *m)
 		if (r <= 0)
 			manager_mark_dirty(m, t);
 		else
-			log_placed(t);
+			log_placed_thread(t, m->fresh[i].tid);
 	}
 	m->n_fresh = 0;
 }
