@@ -557,6 +557,18 @@ static void adopt_pending(struct manager *m, struct tracked_vm *t)
 	t->look_whole = true; /* its threads were not placed by the fast path */
 }
 
+/* What follows a VM's enforcement on the event path: the error said, or the times of its
+ * renamed threads logged and QMP asked if its roles are still unknown. */
+static void after_enforce(struct manager *m, struct tracked_vm *t, int r)
+{
+	if (r < 0) {
+		log_error("enforcing %s: %s", t->vm.name, strerror(-r));
+		return;
+	}
+	log_placed(t);
+	qmp_watch_kick_vm(m, t);
+}
+
 /* The next candidate that is a VM, added and enforced (one per turn: events are read between
  * them). Non-QEMU processes cost one look at their exe each. Returns whether one was. */
 static bool examine_candidate(struct manager *m)
@@ -583,12 +595,8 @@ static bool examine_candidate(struct manager *m)
 		t = &m->vms[m->n_vms - 1];
 		adopt_pending(m, t);
 		r = enforce_tracked(m, t, false, NULL, 0);
-		if (r < 0 && r != -ESRCH)
-			log_error("enforcing %s: %s", t->vm.name, strerror(-r));
-		if (r >= 0) {
-			log_placed(t);
-			qmp_watch_kick_vm(m, t);
-		}
+		if (r != -ESRCH)
+			after_enforce(m, t, r);
 		return true;
 	}
 	m->first_candidate = m->n_candidates = 0;
@@ -612,12 +620,7 @@ static bool enforce_dirty(struct manager *m)
 			remove_vm(m, (size_t)(t - m->vms));
 			return true;
 		}
-		if (r < 0)
-			log_error("enforcing %s: %s", t->vm.name, strerror(-r));
-		else {
-			log_placed(t);
-			qmp_watch_kick_vm(m, t);
-		}
+		after_enforce(m, t, r);
 		return true;
 	}
 	m->first_dirty = m->n_dirty = 0;
