@@ -15,6 +15,12 @@ void log_setup(int priority)
 	max_priority = priority;
 	/* Under systemd stderr is the journal; talk to it directly to keep the fields. */
 	journal = getenv("JOURNAL_STREAM") != NULL;
+	(void)setvbuf(stderr, NULL, _IOFBF, 64 * 1024);
+}
+
+void log_flush(void)
+{
+	(void)fflush(stderr);
 }
 
 void log_about(int priority, const struct log_about *about, const char *fmt, ...)

@@ -4,6 +4,8 @@
 /*
  * kvmtuned's log: to the journal with KVMTUNE_VM=, KVMTUNE_PID=, KVMTUNE_POLICY= fields when
  * systemd runs it (JOURNAL_STREAM is set), to stderr otherwise. Every message is one line.
+ * stderr is buffered (a burst's lines leave in one write): log_flush() after each turn of the
+ * loop and before anything waits.
  */
 
 #include <sys/types.h>
@@ -19,6 +21,7 @@ struct log_about {
 };
 
 void log_setup(int max_priority);
+void log_flush(void);
 _printf_(3, 4) void log_about(int priority, const struct log_about *about, const char *fmt, ...);
 
 #define log_error(...)	 log_about(LOG_ERR, NULL, __VA_ARGS__)

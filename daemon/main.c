@@ -93,5 +93,7 @@ int main(int argc, char **argv)
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
 	log_setup(arg_log_level);
-	return run() < 0 ? 1 : 0;
+	r = run();
+	log_flush();
+	return r < 0 ? 1 : 0;
 }

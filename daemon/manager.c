@@ -87,13 +87,10 @@ static void enforcer_for(struct manager *m, struct pass *p, struct enforcer *e)
 static void notify_status(struct manager *m)
 {
 	char status[sizeof(m->last_status)];
-	size_t threads = 0;
 
-	for (size_t i = 0; i < m->n_vms; i++)
-		threads += m->vms[i].vm.n_threads;
 	(void)snprintf(status, sizeof(status),
 		       "STATUS=%zu VM(s), %zu thread(s) enforced; %u error(s) in the last pass",
-		       m->n_vms, threads, m->failures);
+		       m->n_vms, m->n_threads, m->failures);
 	if (streq(status, m->last_status))
 		return;
 	(void)sd_notify(0, status);
@@ -104,25 +101,54 @@ static void notify_status(struct manager *m)
 
 struct tracked_vm *manager_find_vm(struct manager *m, pid_t pid)
 {
-	for (size_t i = 0; i < m->n_vms; i++)
-		if (m->vms[i].vm.pid == pid)
-			return &m->vms[i];
-	return NULL;
+	size_t i;
+
+	return pid_map_get(&m->vm_index, pid, &i) && i < m->n_vms ? &m->vms[i] : NULL;
+}
+
+static void forget_effective(struct tracked_vm *t)
+{
+	if (t->have_effective)
+		policy_done(&t->effective);
+	t->effective = (struct policy){};
+	t->have_effective = false;
+}
+
+void manager_forget_effective(struct manager *m)
+{
+	FOREACH_ARRAY (t, m->vms, m->n_vms)
+		forget_effective(t);
 }
 
 static void tracked_done(struct tracked_vm *t)
 {
 	vm_done(&t->vm);
 	qmp_info_done(&t->qmp);
+	forget_effective(t);
 	free(t->group);
 	free(t->renamed);
+	free(t->forks);
 	*t = (struct tracked_vm){};
 }
 
+/* The last VM moves into i: the index follows. */
 static void drop_vm(struct manager *m, size_t i)
 {
+	(void)pid_map_remove(&m->vm_index, m->vms[i].vm.pid);
+	m->n_threads -= m->vms[i].vm.n_threads;
 	tracked_done(&m->vms[i]);
 	m->vms[i] = m->vms[--m->n_vms];
+	if (i < m->n_vms)
+		(void)pid_map_put(&m->vm_index, m->vms[i].vm.pid, i);
+}
+
+void manager_mark_dirty(struct manager *m, struct tracked_vm *t)
+{
+	if (!t->dirty && GROW_ARRAY(m->dirty, m->allocated_dirty, m->n_dirty + 1) >= 0)
+		m->dirty[m->n_dirty++] = t->vm.pid;
+	/* Out of memory: it stays marked and the next rescan enforces it. */
+	t->dirty = true;
+	manager_schedule_work(m);
 }
 
 /* Clock ticks since boot: what /proc/uptime says, without reading /proc (ProcSubset=pid). */
@@ -165,16 +191,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-/* How long after its rename each renamed thread was in place (debug; the benchmark reads it;
- * the metrics' histogram counts it). */
-static void log_placed(struct manager *m, struct tracked_vm *t)
+/* How long after its rename each renamed thread (tid, or any: 0) was in place (debug; the
+ * benchmark reads it; the metrics' histogram counts it). */
+static void log_placed_thread(struct manager *m, struct tracked_vm *t, pid_t tid)
 {
 	uint64_t now = now_ns();
 
 	FOREACH_ARRAY (r, t->renamed, t->n_renamed) {
 		char role[160] = "?";
 
-		if (!r->at_ns)
+		if (!r->at_ns || (tid && r->tid != tid))
 			continue;
 		FOREACH_ARRAY (th, t->vm.threads, t->vm.n_threads)
 			if (th->tid == r->tid)
@@ -185,6 +211,11 @@ static void log_placed(struct manager *m, struct tracked_vm *t)
 		daemon_counters_placed(&m->counters, (double)(now - r->at_ns) / 1e9);
 		r->at_ns = 0;
 	}
+}
+
+static void log_placed(struct manager *m, struct tracked_vm *t)
+{
+	log_placed_thread(m, t, 0);
 }
 
 /*
@@ -206,6 +237,7 @@ static int refresh(struct manager *m, struct tracked_vm *t)
 	FOREACH_ARRAY (th, fresh.threads, fresh.n_threads)
 		if (renamed(t, th->tid))
 			th->young = false;
+	m->n_threads += fresh.n_threads - t->vm.n_threads;
 	vm_done(&t->vm);
 	t->vm = fresh;
 	r = discover_classify(&t->vm, NULL);
@@ -278,8 +310,24 @@ static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
 				  "a rule of %s may move it",
 				  -r, CGRULES_CONF);
 	}
+	forget_effective(t);
+	if (!res.no_policy && !res.rule_broken && !res.ended) {
+		t->effective = res.effective; /* the fast path places renamed threads from it */
+		res.effective = (struct policy){};
+		t->have_effective = true;
+	}
 	t->dirty = false;
 	return res.ended ? -ESRCH : 0;
+}
+
+int manager_enforce_thread(struct manager *m, struct tracked_vm *t, pid_t tid,
+			   struct apply_stats *stats)
+{
+	struct pass p = { .m = m, .vm = t->vm.name, .pid = t->vm.pid };
+	_cleanup_(enforcer_done) struct enforcer e = {};
+
+	enforcer_for(m, &p, &e);
+	return enforce_thread(&e, &t->effective, &t->vm, tid, stats);
 }
 
 static int add_vm(struct manager *m, struct vm *vm, bool announce)
@@ -289,9 +337,14 @@ static int add_vm(struct manager *m, struct vm *vm, bool announce)
 
 	if (r < 0)
 		return r;
+	r = pid_map_put(&m->vm_index, vm->pid, m->n_vms);
+	if (r < 0)
+		return r;
 	t = &m->vms[m->n_vms++];
-	*t = (struct tracked_vm){ .vm = *vm, .dirty = true, .qmp_result = 1 };
+	/* New: the caller enforces it. */
+	*t = (struct tracked_vm){ .vm = *vm, .qmp_result = 1 };
 	*vm = (struct vm){};
+	m->n_threads += t->vm.n_threads;
 	/* No note here: at exec no thread has a name yet; `status` says what is unknown. */
 	if (announce)
 		log_about(LOG_INFO, &(struct log_about){ .vm = t->vm.name, .pid = t->vm.pid },
@@ -368,7 +421,10 @@ void manager_schedule_work(struct manager *m)
 
 static void add_candidate(struct manager *m, pid_t pid)
 {
-	if (GROW_ARRAY(m->candidates, m->allocated_candidates, m->n_candidates + 1) < 0) {
+	if (pid_map_get(&m->candidate_set, pid, NULL))
+		return;
+	if (GROW_ARRAY(m->candidates, m->allocated_candidates, m->n_candidates + 1) < 0 ||
+	    pid_map_put(&m->candidate_set, pid, 0) < 0) {
 		log_error("out of memory: the next rescan will find pid %d", (int)pid);
 		return;
 	}
@@ -376,12 +432,48 @@ static void add_candidate(struct manager *m, pid_t pid)
 	manager_schedule_work(m);
 }
 
-static bool is_candidate(const struct manager *m, pid_t pid)
+static void settle_later(struct manager *m, struct tracked_vm *t)
 {
-	for (size_t i = 0; i < m->n_candidates; i++)
-		if (m->candidates[i] == pid)
-			return true;
-	return false;
+	if (!t->forked && GROW_ARRAY(m->settling, m->allocated_settling, m->n_settling + 1) >= 0)
+		m->settling[m->n_settling++] = t->vm.pid;
+	t->forked = true;
+	(void)sd_event_source_set_time_relative(m->settle_source, SETTLE_USEC);
+	(void)sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+}
+
+static void forget_fork(struct tracked_vm *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->n_forks; i++)
+		if (t->forks[i] == tid) {
+			t->forks[i] = t->forks[--t->n_forks];
+			return;
+		}
+}
+
+static void on_comm(struct manager *m, const struct proc_ev *ev)
+{
+	struct tracked_vm *t = manager_find_vm(m, ev->tgid);
+	struct rename *seen;
+
+	if (!t) {
+		if (pid_map_get(&m->candidate_set, ev->tgid, NULL) &&
+		    GROW_ARRAY(m->pending, m->allocated_pending, m->n_pending + 1) >= 0)
+			m->pending[m->n_pending++] =
+				(struct pending_rename){ ev->tgid, { ev->pid, ev->timestamp_ns } };
+		return;
+	}
+	seen = renamed(t, ev->pid);
+	if (seen)
+		seen->at_ns = ev->timestamp_ns;
+	else if (GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
+		t->renamed[t->n_renamed++] = (struct rename){ ev->pid, ev->timestamp_ns };
+	/* An enforced VM's thread goes the fast path; the rest of the VM is left as it is. */
+	if (t->have_effective && !t->dirty && ev->pid != ev->tgid &&
+	    GROW_ARRAY(m->fresh, m->allocated_fresh, m->n_fresh + 1) >= 0) {
+		m->fresh[m->n_fresh++] = (struct fresh_thread){ ev->tgid, ev->pid };
+		manager_schedule_work(m);
+	} else
+		manager_mark_dirty(m, t);
 }
 
 static void on_event(const struct proc_ev *ev, void *userdata)
@@ -403,31 +495,17 @@ static void on_event(const struct proc_ev *ev, void *userdata)
 		}
 		t = manager_find_vm(m, ev->tgid);
 		if (t) {
-			t->forked = true;
-			(void)sd_event_source_set_time_relative(m->settle_source, SETTLE_USEC);
-			(void)sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+			if (GROW_ARRAY(t->forks, t->allocated_forks, t->n_forks + 1) >= 0)
+				t->forks[t->n_forks++] = ev->pid;
+			settle_later(m, t);
 		}
 		break;
 	case PROC_EV_COMM:
-		t = manager_find_vm(m, ev->tgid);
-		if (!t && is_candidate(m, ev->tgid) &&
-		    GROW_ARRAY(m->pending, m->allocated_pending, m->n_pending + 1) >= 0)
-			m->pending[m->n_pending++] =
-				(struct pending_rename){ ev->tgid, { ev->pid, ev->timestamp_ns } };
-		if (t && renamed(t, ev->pid))
-			renamed(t, ev->pid)->at_ns = ev->timestamp_ns;
-		else if (t && GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
-			t->renamed[t->n_renamed++] = (struct rename){ ev->pid, ev->timestamp_ns };
-		if (t) {
-			t->dirty = true;
-			manager_schedule_work(m);
-		}
+		on_comm(m, ev);
 		break;
 	case PROC_EV_EXIT:
-		if (ev->pid == ev->tgid && (t = manager_find_vm(m, ev->tgid))) {
-			t->dirty = true; /* refresh finds it gone */
-			manager_schedule_work(m);
-		}
+		if (ev->pid == ev->tgid && (t = manager_find_vm(m, ev->tgid)))
+			manager_mark_dirty(m, t); /* refresh finds it gone */
 		break;
 	case PROC_EV_LOST:
 		log_warning("process events were lost; rescanning");
@@ -446,17 +524,41 @@ static int on_events(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
+/*
+ * The settle time after threads appeared: a VM whose new threads have all renamed themselves
+ * (and were placed on the fast path) is done; one with a thread that did not is looked at
+ * whole, for threads that rename themselves never (no debug-threads) or later.
+ */
 static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 
-	for (size_t i = 0; i < m->n_vms; i++)
-		if (m->vms[i].forked) {
-			m->vms[i].forked = false;
-			m->vms[i].dirty = true;
-		}
-	manager_schedule_work(m);
+	FOREACH_ARRAY (pid, m->settling, m->n_settling) {
+		struct tracked_vm *t = manager_find_vm(m, *pid);
+
+		if (!t || !t->forked)
+			continue;
+		t->forked = false;
+		if (t->n_forks > 0 || t->look_whole || !t->have_effective)
+			manager_mark_dirty(m, t);
+		t->n_forks = 0;
+		t->look_whole = false;
+	}
+	m->n_settling = 0;
 	return 0;
+}
+
+/* Moves the renames seen for candidate tgid, before it was looked at, to t (or drops them). */
+static void take_pending(struct manager *m, pid_t tgid, struct tracked_vm *t)
+{
+	size_t kept = 0;
+
+	FOREACH_ARRAY (p, m->pending, m->n_pending)
+		if (p->tgid != tgid)
+			m->pending[kept++] = *p;
+		else if (t && GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
+			t->renamed[t->n_renamed++] = p->rename;
+	m->n_pending = kept;
 }
 
 /*
@@ -466,81 +568,121 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
  */
 static void adopt_pending(struct manager *m, struct tracked_vm *t)
 {
-	FOREACH_ARRAY (p, m->pending, m->n_pending)
-		if (p->tgid == t->vm.pid &&
-		    GROW_ARRAY(t->renamed, t->allocated_renamed, t->n_renamed + 1) >= 0)
-			t->renamed[t->n_renamed++] = p->rename;
+	take_pending(m, t->vm.pid, t);
 	FOREACH_ARRAY (th, t->vm.threads, t->vm.n_threads)
 		if (renamed(t, th->tid))
 			th->young = false;
 	if (t->n_renamed > 0 && discover_classify(&t->vm, NULL) < 0)
 		log_error("out of memory classifying %s", t->vm.name);
-	t->forked = true;
-	(void)sd_event_source_set_time_relative(m->settle_source, SETTLE_USEC);
-	(void)sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+	settle_later(m, t);
+	t->look_whole = true; /* its threads were not placed by the fast path */
 }
 
-static void examine_candidates(struct manager *m)
+/* What follows a VM's enforcement on the event path: the error said, or the times of its
+ * renamed threads logged and QMP asked if its roles are still unknown. */
+static void after_enforce(struct manager *m, struct tracked_vm *t, int r)
+{
+	if (r < 0) {
+		log_error("enforcing %s: %s", t->vm.name, strerror(-r));
+		return;
+	}
+	log_placed(m, t);
+	qmp_watch_kick_vm(m, t);
+}
+
+/* The next candidate that is a VM, added and enforced (one per turn: events are read between
+ * them). Non-QEMU processes cost one look at their exe each. Returns whether one was. */
+static bool examine_candidate(struct manager *m)
 {
 	struct discover_opts o = discover_opts(m);
 
-	for (size_t i = 0; i < m->n_candidates; i++) {
-		pid_t pid = m->candidates[i];
+	while (m->first_candidate < m->n_candidates) {
+		pid_t pid = m->candidates[m->first_candidate++];
+		struct tracked_vm *t;
 		struct vm vm;
+		int r;
 
-		if (manager_find_vm(m, pid) || discover_vm(&o, pid, &vm) <= 0)
+		(void)pid_map_remove(&m->candidate_set, pid);
+		if (manager_find_vm(m, pid) || discover_vm(&o, pid, &vm) <= 0) {
+			take_pending(m, pid, NULL);
 			continue;
+		}
 		if (add_vm(m, &vm, true) < 0) {
 			vm_done(&vm);
+			take_pending(m, pid, NULL);
 			log_error("out of memory: the next rescan will find pid %d", (int)pid);
 			continue;
 		}
-		adopt_pending(m, &m->vms[m->n_vms - 1]);
+		t = &m->vms[m->n_vms - 1];
+		adopt_pending(m, t);
+		r = enforce_tracked(m, t, false, NULL, 0);
+		if (r != -ESRCH)
+			after_enforce(m, t, r);
+		return true;
 	}
-	m->n_candidates = 0;
-	m->n_pending = 0;
+	m->first_candidate = m->n_candidates = 0;
+	return false;
 }
 
+/* One dirty VM looked at again and enforced. Returns whether there was one. */
+static bool enforce_dirty(struct manager *m)
+{
+	while (m->first_dirty < m->n_dirty) {
+		struct tracked_vm *t = manager_find_vm(m, m->dirty[m->first_dirty++]);
+		int r;
+
+		if (!t || !t->dirty)
+			continue;
+		t->dirty = false;
+		r = refresh(m, t);
+		if (r >= 0)
+			r = enforce_tracked(m, t, false, NULL, 0);
+		if (r == -ESRCH || r == -ENOENT) {
+			remove_vm(m, (size_t)(t - m->vms));
+			return true;
+		}
+		after_enforce(m, t, r);
+		return true;
+	}
+	m->first_dirty = m->n_dirty = 0;
+	return false;
+}
+
+/* Renamed threads of enforced VMs, each placed at once; a VM the fast path cannot serve is
+ * looked at whole instead. */
+static void place_fresh(struct manager *m)
+{
+	for (size_t i = 0; i < m->n_fresh; i++) {
+		struct tracked_vm *t = manager_find_vm(m, m->fresh[i].tgid);
+		int r;
+
+		if (!t || t->dirty)
+			continue; /* gone, or looked at whole anyway */
+		forget_fork(t, m->fresh[i].tid);
+		r = t->have_effective ? manager_place_thread(m, t, m->fresh[i].tid) : 0;
+		if (r < 0)
+			log_error("placing thread %d of %s: %s", (int)m->fresh[i].tid, t->vm.name,
+				  strerror(-r));
+		if (r <= 0)
+			manager_mark_dirty(m, t);
+		else
+			log_placed_thread(m, t, m->fresh[i].tid);
+	}
+	m->n_fresh = 0;
+}
+
+/*
+ * Renamed threads first (a vCPU should not wait while new processes are moved), then one
+ * dirty VM or one new one per turn: the loop reads the events that came meanwhile before the
+ * next (the events source has the higher priority).
+ */
 static int on_work(sd_event_source *s, void *userdata)
 {
 	struct manager *m = userdata;
 
-	/* Known VMs first: a renamed vCPU should not wait while new processes are moved. */
-	for (size_t i = 0; i < m->n_vms;) {
-		struct tracked_vm *t = &m->vms[i];
-		int r = 0;
-
-		if (t->dirty && !t->group)
-			r = enforce_tracked(m, t, false, NULL, 0); /* just found */
-		else if (t->dirty) {
-			r = refresh(m, t);
-			if (r >= 0)
-				r = enforce_tracked(m, t, false, NULL, 0);
-		}
-		if (r == -ESRCH || r == -ENOENT) {
-			remove_vm(m, i);
-			continue;
-		}
-		if (r >= 0)
-			log_placed(m, t);
-		if (r < 0)
-			log_error("enforcing %s: %s", t->vm.name, strerror(-r));
-		i++;
-	}
-	if (m->n_candidates > 0) {
-		size_t known = m->n_vms;
-
-		examine_candidates(m);
-		for (size_t i = known; i < m->n_vms; i++) {
-			int r = enforce_tracked(m, &m->vms[i], false, NULL, 0);
-
-			if (r < 0 && r != -ESRCH)
-				log_error("enforcing %s: %s", m->vms[i].vm.name, strerror(-r));
-			if (r >= 0)
-				log_placed(m, &m->vms[i]);
-		}
-	}
-	qmp_watch_kick(m);
+	place_fresh(m);
+	if (enforce_dirty(m) || examine_candidate(m))
+		manager_schedule_work(m); /* more may wait */
 	notify_status(m);
 	return 0;
 }
@@ -576,6 +718,7 @@ int manager_full_pass(struct manager *m, const char *why)
 	struct pass p = { .m = m, .drift = m->started && streq(why, "rescan") };
 	struct vm *found = NULL;
 	struct tracked_vm *old;
+	_cleanup_(pid_map_done) struct pid_map old_index = {};
 	size_t n = 0, n_old;
 	struct apply_stats stats = {};
 	uint64_t start = now_ns();
@@ -593,14 +736,17 @@ int manager_full_pass(struct manager *m, const char *why)
 	/* Known VMs carry over (same pid, same start: the same VM); the rest are new. */
 	old = TAKE_PTR(m->vms);
 	n_old = m->n_vms;
+	old_index = m->vm_index;
+	m->vm_index = (struct pid_map){};
 	m->n_vms = m->allocated_vms = 0;
+	m->n_threads = 0;
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		struct tracked_vm *known = NULL, *t;
+		size_t k;
 
-		for (size_t k = 0; k < n_old && !known; k++)
-			if (old[k].vm.pid == found[i].pid &&
-			    old[k].vm.starttime == found[i].starttime)
-				known = &old[k];
+		if (pid_map_get(&old_index, found[i].pid, &k) && k < n_old &&
+		    old[k].vm.starttime == found[i].starttime)
+			known = &old[k];
 		r = add_vm(m, &found[i], !known);
 		if (r < 0)
 			break;
@@ -733,11 +879,20 @@ int manager_new(const char *config_dir, const char *runtime_dir, struct manager 
 	return 0;
 }
 
+/* After each event handled: what it logged leaves in one write. */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	log_flush();
+	return 0;
+}
+
 static int add_sources(struct manager *m)
 {
 	int fd, r;
 
-	r = sd_event_add_defer(m->event, &m->work_source, on_work, m);
+	r = sd_event_add_post(m->event, NULL, on_post, m);
+	if (r >= 0)
+		r = sd_event_add_defer(m->event, &m->work_source, on_work, m);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->work_source, SD_EVENT_OFF);
 	if (r >= 0)
@@ -772,6 +927,8 @@ static int add_sources(struct manager *m)
 		return r;
 	}
 	(void)sd_event_source_set_io_fd_own(m->events_source, true);
+	/* Events before work: each turn of the work reads what came meanwhile first. */
+	(void)sd_event_source_set_priority(m->events_source, SD_EVENT_PRIORITY_IMPORTANT);
 	(void)sd_event_source_set_description(m->events_source, "kvmtuned-proc-events");
 	return 0;
 }
@@ -811,6 +968,7 @@ int manager_start(struct manager *m)
 	log_info("started (cgroup %s, backend %s): %zu VM(s), %u change(s) made",
 		 cgroup_layout_to_string(m->cgroups.layout), backend_to_string(m->backend),
 		 m->n_vms, m->last_pass_changes);
+	log_flush();
 	(void)sd_notify(0, "READY=1");
 	notify_status(m);
 	return 0;
@@ -830,7 +988,12 @@ struct manager *manager_free(struct manager *m)
 	for (size_t i = 0; i < m->n_vms; i++)
 		tracked_done(&m->vms[i]);
 	free(m->vms);
+	pid_map_done(&m->vm_index);
+	free(m->dirty);
+	free(m->fresh);
+	free(m->settling);
 	free(m->candidates);
+	pid_map_done(&m->candidate_set);
 	free(m->pending);
 	sd_event_source_unref(m->events_source);
 	sd_event_source_unref(m->rescan_source);

@@ -13,6 +13,7 @@
 #include "discover.h"
 #include "enforce.h"
 #include "metrics.h"
+#include "pid-map.h"
 #include "plan.h"
 #include "policy-set.h"
 #include "settings.h"
@@ -27,8 +28,15 @@ struct tracked_vm {
 		uint64_t at_ns; /* CLOCK_MONOTONIC of its rename, until the thread is placed */
 	} * renamed;		/* threads seen renaming themselves: their names are trusted */
 	size_t n_renamed, allocated_renamed;
-	bool dirty;   /* something changed: enforce again */
-	bool forked;  /* a thread appeared: look again once it had time to rename */
+	bool dirty;	 /* something changed: enforce again (it is on the manager's dirty list) */
+	bool forked;	 /* a thread appeared: look again once it had time to rename */
+	bool look_whole; /* once settled: new, its threads were not placed one by one */
+	pid_t *forks;	 /* threads that appeared and have not renamed themselves since */
+	size_t n_forks, allocated_forks;
+	/* The merged policy of its last enforcement, while the configuration it came from is in
+	 * force: a renamed thread is placed from it alone (the fast path, fast-path.c). */
+	struct policy effective;
+	bool have_effective;
 	bool known;   /* a full pass found it known from before */
 	bool refused; /* another VM of that name has its group (said once) */
 
@@ -67,10 +75,23 @@ struct manager {
 
 	struct tracked_vm *vms;
 	size_t n_vms, allocated_vms;
+	struct pid_map vm_index; /* a VM's pid -> its index in vms */
+	size_t n_threads;	 /* of all VMs, kept as they change (STATUS=) */
+	pid_t *dirty;		 /* VMs to look at again, each once (tracked_vm.dirty) */
+	size_t n_dirty, allocated_dirty, first_dirty; /* a queue */
+	/* Threads that renamed themselves in known VMs: placed first, on the fast path. */
+	struct fresh_thread {
+		pid_t tgid, tid;
+	} * fresh;
+	size_t n_fresh, allocated_fresh;
+	pid_t *settling; /* VMs with threads that appeared: looked at after the settle time */
+	size_t n_settling, allocated_settling;
 	struct question **questions; /* QMP exchanges in flight (qmp-watch.c) */
 	size_t n_questions, allocated_questions;
+	bool qmp_backlog;  /* a VM waits for a question to end before its own is asked */
 	pid_t *candidates; /* processes to look at: exec'd, or forked by a VM (-daemonize) */
-	size_t n_candidates, allocated_candidates;
+	size_t n_candidates, allocated_candidates, first_candidate; /* a queue */
+	struct pid_map candidate_set;				    /* the same, to look them up */
 	/* Renames of threads of candidates not looked at yet (the events of one read come
 	 * before the look): handed to the VM when it is added. */
 	struct pending_rename {
@@ -109,10 +130,23 @@ int manager_metrics_text(struct manager *m, enum om_format format, bool with_vms
 /* Writes metrics_textfile, when it is set; errors logged. */
 void manager_write_textfile(struct manager *m);
 
-/* The tracked VM of that pid, or NULL. */
+/* The tracked VM of that pid, or NULL. O(1). */
 struct tracked_vm *manager_find_vm(struct manager *m, pid_t pid);
 /* Enforces the dirty VMs at the loop's next turn. */
 void manager_schedule_work(struct manager *m);
+/* Puts t on the dirty list: it is looked at again and enforced soon. */
+void manager_mark_dirty(struct manager *m, struct tracked_vm *t);
+/* Forgets every VM's merged policy (the configuration changed). */
+void manager_forget_effective(struct manager *m);
+
+/* Enforces what t's plan says for thread tid alone (enforce_thread), reported as any pass. */
+int manager_enforce_thread(struct manager *m, struct tracked_vm *t, pid_t tid,
+			   struct apply_stats *stats);
+
+/* fast-path.c: places one thread that renamed itself in an enforced VM from the VM's merged
+ * policy, without looking at the rest of the VM. Returns 1 when done, 0 when the VM needs the
+ * full look instead, -errno. */
+int manager_place_thread(struct manager *m, struct tracked_vm *t, pid_t tid);
 
 /* A full pass: rescan /proc, enforce every VM, remove stale groups, tell systemd. */
 int manager_full_pass(struct manager *m, const char *why);

@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -78,13 +79,46 @@ static void dispatch(const struct proc_event *e, void (*fn)(const struct proc_ev
 	fn(&ev, userdata);
 }
 
+static void dispatch_datagram(const char *buf, size_t n,
+			      void (*fn)(const struct proc_ev *ev, void *userdata), void *userdata)
+{
+	int left = (int)n;
+
+	for (const struct nlmsghdr *nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, left);
+	     nh = NLMSG_NEXT(nh, left)) {
+		const struct cn_msg *cn = NLMSG_DATA(nh);
+		struct proc_event e;
+
+		if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
+		    cn->len < sizeof(struct proc_event))
+			continue;
+		/* The event sits at a 4-byte offset in the message: copy it out aligned. */
+		memcpy(&e, cn->data, sizeof(e));
+		dispatch(&e, fn, userdata);
+	}
+}
+
+/* Datagrams per recvmmsg(): one event each, so a burst costs a syscall per BATCH events. */
+#define BATCH	     64
+#define DATAGRAM_MAX 1024 /* an event is ~80 bytes */
+
 int proc_events_read(int fd, void (*fn)(const struct proc_ev *ev, void *userdata), void *userdata)
 {
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	static char bufs[BATCH][DATAGRAM_MAX] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
 
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		int n;
 
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = DATAGRAM_MAX };
+			msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i],
+								 .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -95,20 +129,9 @@ int proc_events_read(int fd, void (*fn)(const struct proc_ev *ev, void *userdata
 		}
 		if (n < 0)
 			return -errno;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-		     nh = NLMSG_NEXT(nh, n)) {
-			const struct cn_msg *cn = NLMSG_DATA(nh);
-
-			if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
-				continue;
-			if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
-			    cn->len < sizeof(struct proc_event))
-				continue;
-			/* The event sits at a 4-byte offset in the message: copy it out aligned. */
-			struct proc_event e;
-
-			memcpy(&e, cn->data, sizeof(e));
-			dispatch(&e, fn, userdata);
-		}
+		for (int i = 0; i < n; i++)
+			dispatch_datagram(bufs[i], msgs[i].msg_len, fn, userdata);
+		if (n < BATCH)
+			return 0; /* drained */
 	}
 }

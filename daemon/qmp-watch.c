@@ -122,7 +122,10 @@ static void answered(struct question *q, int r)
 		/* The VM ended or changed meanwhile: a new set of threads gets its own question. */
 		qmp_info_done(&info);
 		forget(m, q);
-		qmp_watch_kick(m);
+		if (t)
+			qmp_watch_kick_vm(m, t);
+		if (m->qmp_backlog)
+			qmp_watch_kick(m);
 		return;
 	}
 	if (r >= 0) {
@@ -132,12 +135,12 @@ static void answered(struct question *q, int r)
 		t->have_qmp = true;
 		if (qmp_watch_classify(m, t) < 0)
 			log_error("out of memory classifying %s", t->vm.name);
-		t->dirty = true;
-		manager_schedule_work(m);
+		manager_mark_dirty(m, t);
 	} else
 		not_answered(t, r);
 	forget(m, q);
-	qmp_watch_kick(m);
+	if (m->qmp_backlog)
+		qmp_watch_kick(m);
 }
 
 static int step(struct question *q)
@@ -202,12 +205,21 @@ static int ask(struct manager *m, struct tracked_vm *t)
 
 void qmp_watch_kick(struct manager *m)
 {
-	for (size_t i = 0; i < m->n_vms && m->n_questions < QUESTIONS_MAX; i++) {
-		struct tracked_vm *t = &m->vms[i];
+	m->qmp_backlog = false;
+	for (size_t i = 0; i < m->n_vms; i++)
+		qmp_watch_kick_vm(m, &m->vms[i]);
+}
 
-		if (wanted(m, t) && ask(m, t) < 0)
-			log_error("out of memory asking %s's QMP socket", t->vm.name);
+void qmp_watch_kick_vm(struct manager *m, struct tracked_vm *t)
+{
+	if (!wanted(m, t))
+		return;
+	if (m->n_questions >= QUESTIONS_MAX) {
+		m->qmp_backlog = true; /* asked once a question ends */
+		return;
 	}
+	if (ask(m, t) < 0)
+		log_error("out of memory asking %s's QMP socket", t->vm.name);
 }
 
 void qmp_watch_carry(struct tracked_vm *to, struct tracked_vm *from)

@@ -87,6 +87,8 @@ int manager_load_config(struct manager *m)
 
 	if (asprintf(&path, "%s/kvmtuned.yaml", m->config_dir) < 0)
 		return -ENOMEM;
+	/* The merged policies point into the files about to be replaced. */
+	manager_forget_effective(m);
 	r = settings_load(path, true, &m->settings, &diags);
 	if (r == -ENOMEM)
 		return r;

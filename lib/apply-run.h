@@ -28,6 +28,13 @@ struct apply_run {
 		int result;
 	} * targets;
 	size_t n_targets, allocated_targets;
+	/* Each task's /proc cgroup file, read once per run for all its hierarchies; forgotten
+	 * when this run moves the task. */
+	struct cgroup_file {
+		pid_t pid, tid;
+		char *text;
+	} * cgroup_files;
+	size_t n_cgroup_files, allocated_cgroup_files;
 };
 
 /* One action being carried out: where, and what the executor found. The runner frees. */

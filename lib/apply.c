@@ -187,14 +187,56 @@ static enum apply_outcome do_write(struct apply_run *run, const struct action *a
 	return APPLY_DONE;
 }
 
+/* The task's cgroup file, from this run's memory or read now (and remembered). */
+static int cgroup_file_of(struct apply_run *run, pid_t pid, pid_t tid, const char **ret)
+{
+	struct cgroup_file *f;
+	char *text;
+	int r;
+
+	FOREACH_ARRAY (x, run->cgroup_files, run->n_cgroup_files)
+		if (x->pid == pid && x->tid == tid) {
+			*ret = x->text;
+			return 0;
+		}
+	r = proc_read_cgroup_file(run->ctx->proc_fd, pid, tid, &text);
+	if (r < 0)
+		return r;
+	if (GROW_ARRAY(run->cgroup_files, run->allocated_cgroup_files, run->n_cgroup_files + 1) <
+	    0) {
+		free(text);
+		return -ENOMEM;
+	}
+	f = &run->cgroup_files[run->n_cgroup_files++];
+	*f = (struct cgroup_file){ .pid = pid, .tid = tid, .text = text };
+	*ret = text;
+	return 0;
+}
+
+/* After a move: what was read of the moved tasks (one thread, or all of a process) is old. */
+static void forget_cgroup_files(struct apply_run *run, pid_t pid, pid_t tid)
+{
+	size_t kept = 0;
+
+	FOREACH_ARRAY (x, run->cgroup_files, run->n_cgroup_files)
+		if (x->pid == pid && (tid == 0 || x->tid == tid))
+			free(x->text);
+		else
+			run->cgroup_files[kept++] = *x;
+	run->n_cgroup_files = kept;
+}
+
 /* Is the thread's group for this hierarchy `group` (or below it, with subtree)? */
-static int thread_in(const struct apply_ctx *ctx, const struct action *a, pid_t tid, int version,
+static int thread_in(struct apply_run *run, const struct action *a, pid_t tid, int version,
 		     bool subtree, char **ret_where)
 {
 	_cleanup_free_ char *cur = NULL;
-	int r = proc_read_cgroup(ctx->proc_fd, a->pid, tid,
-				 version == 1 ? cgroup_controller_v1_name(a->controller) : NULL,
-				 &cur);
+	const char *text;
+	int r = cgroup_file_of(run, a->pid, tid, &text);
+
+	if (r >= 0)
+		r = proc_cgroup_find(
+			text, version == 1 ? cgroup_controller_v1_name(a->controller) : NULL, &cur);
 
 	if (r < 0)
 		return r;
@@ -222,7 +264,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 		r = proc_list_tids(run->ctx->proc_fd, a->pid, &tids, &n);
 		for (size_t i = 0; r >= 0 && i < n; i++) {
 			/* v2: threads in the VM's thread groups are inside it already */
-			int in = thread_in(run->ctx, a, tids[i], version, version == 2, &s->old);
+			int in = thread_in(run, a, tids[i], version, version == 2, &s->old);
 
 			if (in == 0 || (in < 0 && !apply_is_gone(in)))
 				r = -1;
@@ -230,7 +272,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 		if (r >= 0)
 			return APPLY_UNCHANGED;
 	} else {
-		r = thread_in(run->ctx, a, a->tid, version, false, &s->old);
+		r = thread_in(run, a, a->tid, version, false, &s->old);
 		if (r > 0)
 			return APPLY_UNCHANGED;
 		if (r < 0 && apply_is_gone(r))
@@ -250,6 +292,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 			 : version == 1 ? "tasks"
 					: "cgroup.threads",
 			 id);
+	forget_cgroup_files(run, a->pid, process ? 0 : a->tid);
 	if (apply_is_gone(r))
 		return APPLY_GONE;
 	if (r < 0) {
@@ -473,6 +516,9 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 	FOREACH_ARRAY (t, run.targets, run.n_targets)
 		task_ref_done(&t->ref);
 	free(run.targets);
+	FOREACH_ARRAY (x, run.cgroup_files, run.n_cgroup_files)
+		free(x->text);
+	free(run.cgroup_files);
 	return 0;
 }
 

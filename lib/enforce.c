@@ -222,6 +222,48 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	return 0;
 }
 
+/* Whether the action is one for thread tid alone: its moves, affinity and scheduler. */
+static bool thread_action(const struct action *a, pid_t tid)
+{
+	return a->tid == tid && (a->kind == ACTION_ATTACH_THREAD || a->kind == ACTION_AFFINITY ||
+				 a->kind == ACTION_SCHEDULER);
+}
+
+int enforce_thread(struct enforcer *e, const struct policy *effective, const struct vm *vm,
+		   pid_t tid, struct apply_stats *stats)
+{
+	_cleanup_(plan_done) struct plan plan = {}, mine = {};
+	/* The host's facts alone: the VM's own (devices, memory limits) shape only group values,
+	 * none of a thread's actions. */
+	int r = plan_vm(effective, vm, e->host, &plan);
+
+	if (r < 0)
+		return r;
+	FOREACH_ARRAY (a, plan.actions, plan.n) {
+		struct action *to;
+		int fd, version;
+
+		if (!thread_action(a, tid))
+			continue;
+		/* A group not there (hot-plugged vCPU, removed by someone): its values are
+		 * unset too, which only the whole VM's enforcement sets. */
+		if (a->kind == ACTION_ATTACH_THREAD &&
+		    (cgroup_fs_controller(e->cgroups, a->controller, &fd, &version) < 0 ||
+		     cgroup_exists(fd, a->group) <= 0))
+			return 0;
+		to = plan_append(&mine, a->kind);
+		if (!to)
+			return -ENOMEM;
+		*to = *a; /* moved: the plan keeps a zeroed action */
+		*a = (struct action){};
+	}
+	if (mine.n == 0)
+		return 0; /* nothing for it: the whole VM is looked at instead */
+	mine.vm_group = TAKE_PTR(plan.vm_group);
+	r = run_plan(e, &mine, stats);
+	return r < 0 ? r : 1;
+}
+
 static int compare_strings(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -65,6 +65,17 @@ int enforce_vm(struct enforcer *e, const struct vm *vm, struct diag_list *diags,
 	       struct enforce_result *ret);
 
 /*
+ * Enforces only what vm's plan under effective (its merged policy, as enforce_vm found it) says
+ * for thread tid: its moves into its groups, its affinity and scheduler; nothing of the rest of
+ * the VM is read or written. For a thread that appeared or renamed itself in a VM already
+ * enforced, whose groups exist. Returns 1 when done (outcomes in stats and e->report), 0 when
+ * the plan has nothing for tid or a group it needs is missing (enforce the whole VM instead),
+ * or -errno.
+ */
+int enforce_thread(struct enforcer *e, const struct policy *effective, const struct vm *vm,
+		   pid_t tid, struct apply_stats *stats);
+
+/*
  * The rules a policy must keep on this host, beyond those of the policy language (spec §4):
  * min_guarantee needs cgroup v2. Errors go to diags with the value's file:line:col. Returns 0
  * or -ENOMEM.

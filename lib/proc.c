@@ -278,11 +278,23 @@ static bool list_has(const char *list, const char *controller)
 int proc_read_cgroup(int proc_fd, pid_t pid, pid_t tid, const char *controller, char **ret)
 {
 	_cleanup_free_ char *buf = NULL;
-	char *save = NULL;
-	int r = read_task_file(proc_fd, pid, tid, "cgroup", &buf);
+	int r = proc_read_cgroup_file(proc_fd, pid, tid, &buf);
 
-	if (r < 0)
-		return r;
+	return r < 0 ? r : proc_cgroup_find(buf, controller, ret);
+}
+
+int proc_read_cgroup_file(int proc_fd, pid_t pid, pid_t tid, char **ret)
+{
+	return read_task_file(proc_fd, pid, tid, "cgroup", ret);
+}
+
+int proc_cgroup_find(const char *text, const char *controller, char **ret)
+{
+	_cleanup_free_ char *buf = strdup(text);
+	char *save = NULL;
+
+	if (!buf)
+		return -ENOMEM;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *ctrls = strchr(line, ':'), *path;
 

@@ -65,3 +65,7 @@ int proc_read_syscall(int proc_fd, pid_t pid, pid_t tid, struct proc_syscall *re
 
 /* The cgroup file's line for the unified hierarchy ("0::/path") or a v1 controller. */
 int proc_read_cgroup(int proc_fd, pid_t pid, pid_t tid, const char *controller, char **ret);
+/* The same in two steps: the whole file (one read, to ask it about several hierarchies), and
+ * the path of one hierarchy's line in it (-ENODATA when it has none). */
+int proc_read_cgroup_file(int proc_fd, pid_t pid, pid_t tid, char **ret);
+int proc_cgroup_find(const char *text, const char *controller, char **ret);

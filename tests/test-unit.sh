@@ -3,7 +3,8 @@
 #
 # The systemd unit as installed: `systemd-analyze verify` passes (with the staged binaries), and
 # its exposure (`systemd-analyze security --offline`) does not grow past 2.6, where the
-# hardening stands now. Usage: test-unit.sh BUILDDIR
+# hardening stands now; and it gives the daemon CPU priority (Nice= below 0, CPUWeight= above
+# the default 100: a renamed vCPU waits for kvmtuned to run). Usage: test-unit.sh BUILDDIR
 set -euo pipefail
 
 build=$1
@@ -32,3 +33,9 @@ echo "exposure: $exposure"
 awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 2.6) }' ||
 	{ echo "FAIL: exposure $exposure is above 2.6"; exit 1; }
 echo "ok: exposure $exposure (at most 2.6)"
+nice=$(sed -n 's/^Nice=\(-\?[0-9]*\)$/\1/p' "$unit")
+weight=$(sed -n 's/^CPUWeight=\([0-9]*\)$/\1/p' "$unit")
+[ -n "$nice" ] && [ "$nice" -lt 0 ] || { echo "FAIL: Nice= is '$nice', not below 0"; exit 1; }
+[ -n "$weight" ] && [ "$weight" -gt 100 ] ||
+	{ echo "FAIL: CPUWeight= is '$weight', not above the default 100"; exit 1; }
+echo "ok: Nice=$nice, CPUWeight=$weight"
