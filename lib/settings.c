@@ -11,6 +11,7 @@
 #include "settings.h"
 #include "size.h"
 #include "strbuf.h"
+#include "yaml-load.h"
 #include "yaml-walk.h"
 
 #define SETTINGS_FILE_SIZE_MAX (64 * 1024)
@@ -226,39 +227,31 @@ static const struct yfield settings_fields[] = {
 static int parse_settings(const char *text, size_t size, struct settings *s,
 			  struct diag_list *diags)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct ywalk w = { .doc = &doc, .file = s->path, .diags = diags, .budget = 100000 };
+	struct ywalk w = { .doc = &doc, .file = s->path, .diags = diags };
+	struct yload l;
+	int r = yload_init(&l, s->path, text, size);
 
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
-	if (!yaml_parser_load(&parser, &doc)) {
-		const yaml_mark_t *m = &parser.problem_mark;
-		int r = parser.error == YAML_MEMORY_ERROR
-				? -ENOMEM
-				: diag_add(diags, DIAG_ERROR, s->path, (unsigned)m->line + 1,
-					   (unsigned)m->column + 1, NULL, "YAML syntax: %s",
-					   parser.problem ?: "?");
-		yaml_parser_delete(&parser);
+	if (r < 0)
 		return r;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root && !ywalk_is_null(root))
-		(void)ywalk_mapping(&w, root, "", settings_fields, ARRAY_SIZE(settings_fields), s,
-				    NULL);
-	yaml_document_delete(&doc);
-	/* One document only: a second one would be silently ignored otherwise. */
-	if (w.oom == 0 && yaml_parser_load(&parser, &doc)) {
-		if (yaml_document_get_root_node(&doc))
-			w.oom = diag_add(diags, DIAG_ERROR, s->path,
-					 (unsigned)doc.start_mark.line + 1, 0, NULL,
-					 "a second document (allowed: one document)");
+	r = yload_next(&l, &doc, diags);
+	if (r > 0) {
+		root = yaml_document_get_root_node(&doc);
+		if (!ywalk_is_null(root))
+			(void)ywalk_mapping(&w, root, "", settings_fields,
+					    ARRAY_SIZE(settings_fields), s, NULL);
 		yaml_document_delete(&doc);
+		/* One document only: a second one would be silently ignored otherwise. */
+		r = w.oom ?: yload_next(&l, &doc, diags);
+		if (r > 0) {
+			r = diag_add(diags, DIAG_ERROR, s->path, (unsigned)doc.start_mark.line + 1,
+				     0, NULL, "a second document (allowed: one document)");
+			yaml_document_delete(&doc);
+		}
 	}
-	yaml_parser_delete(&parser);
-	return w.oom;
+	yload_done(&l);
+	return r == -ENOMEM ? r : 0;
 }
 
 int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
@@ -284,7 +277,9 @@ int settings_load(const char *path, bool check_owner, struct settings *s, struct
 		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
 				r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
 			       ?: -EINVAL;
+	diag_file_begin(diags);
 	r = parse_settings(text, size, &n, diags);
+	r = diag_file_end(diags, path) ?: r;
 	if (r < 0)
 		return r;
 	if (diags->n_errors > errors)

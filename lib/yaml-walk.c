@@ -17,6 +17,8 @@ _printf_(5, 0) static void add_diag(struct ywalk *w, unsigned line, unsigned col
 {
 	_cleanup_(strbuf_done) struct strbuf msg = {};
 
+	if (diag_hidden(w->diags, DIAG_ERROR))
+		return;
 	if (strbuf_vprintf(&msg, fmt, ap) < 0 ||
 	    diag_add(w->diags, DIAG_ERROR, w->file, line, column, key, "%s", msg.buf) < 0)
 		w->oom = -ENOMEM;
@@ -210,14 +212,13 @@ bool ywalk_mapping(struct ywalk *w, yaml_node_t *node, const char *key, const st
 			    ywalk_describe(node, buf, sizeof(buf)));
 		return false;
 	}
-	for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-	     p < node->data.mapping.pairs.top && w->budget > 0; p++) {
+	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = ywalk_node(w, p->key), *v = ywalk_node(w, p->value);
 		const char *name;
 		char child[KEY_MAX];
 		size_t i;
 
-		w->budget--;
 		if (k->type != YAML_SCALAR_NODE || ywalk_is_null(k)) {
 			ywalk_error(w, k, key, "expected a key name, got %s",
 				    ywalk_describe(k, buf, sizeof(buf)));
@@ -251,7 +252,7 @@ void ywalk_list(struct ywalk *w, yaml_node_t *node, const char *key,
 		void *base)
 {
 	char buf[80], child[KEY_MAX];
-	size_t i = 0;
+	size_t i = 0, n;
 
 	if (ywalk_is_null(node))
 		return;
@@ -260,14 +261,14 @@ void ywalk_list(struct ywalk *w, yaml_node_t *node, const char *key,
 			    ywalk_describe(node, buf, sizeof(buf)));
 		return;
 	}
+	/* Counted first: entries are checked against each other, so no walk of a list too long. */
+	n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+	if (n > POLICY_LIST_MAX) {
+		ywalk_error(w, node, key, "%zu entries (allowed: at most %d)", n, POLICY_LIST_MAX);
+		return;
+	}
 	for (yaml_node_item_t *it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top && w->budget > 0; it++, i++) {
-		w->budget--;
-		if (i >= POLICY_LIST_MAX) {
-			ywalk_error(w, node, key, "more than %d entries (allowed: at most %d)",
-				    POLICY_LIST_MAX, POLICY_LIST_MAX);
-			return;
-		}
+	     it < node->data.sequence.items.top; it++, i++) {
 		yaml_node_t *item = ywalk_node(w, *it);
 
 		ywalk_key_index(child, sizeof(child), key, i);

@@ -5,7 +5,9 @@
  * A strict, table-driven reader of libyaml documents. A schema is a table of fields per mapping;
  * the walker checks keys (unknown ones get a "did you mean"), types and ranges, fills typed
  * values with their origin, and appends a diagnostic for every problem and goes on, so a user
- * sees every mistake of a file at once. Only this file and its users include <yaml.h>.
+ * sees every mistake of a file at once. Only this file and its users include <yaml.h>. The
+ * documents come from yaml-load, whose budget bounds the nodes a walk can visit (aliases
+ * included).
  */
 
 #include <stddef.h>
@@ -23,7 +25,6 @@ struct ywalk {
 	bool check_devices;	     /* stat() device paths */
 	bool check_users;	     /* resolve user names */
 	int oom;		     /* -ENOMEM once an allocation failed */
-	unsigned budget;	     /* nodes left to visit: aliases can't make us loop forever */
 };
 
 enum yfield_kind {

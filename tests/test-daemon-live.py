@@ -287,6 +287,24 @@ def main():
         check("kvmtunectl reload returns once enforced",
               r.returncode == 0 and weight(VM("one")) == ("200" if V2 else "2048"), r.stdout + r.stderr)
 
+        # A hostile file (one alias of 1000 unknown keys repeated 1000 times: a million errors
+        # before the loader's budgets) costs a reload one error, not minutes and gigabytes.
+        hostile = os.path.join(cfg, "policy.d", "20-hostile.yaml")
+        write(hostile, "x: &a {%s}\ncputune: {vcpupin: [%s]}\n"
+              % (", ".join("k%d: 0" % i for i in range(1000)), ",".join(["*a"] * 1000)))
+        rss = lambda: int(open("/proc/%d/statm" % d.p.pid).read().split()[1]) * os.sysconf("SC_PAGESIZE")
+        before, mark = rss(), len(d.text())
+        r = subprocess.run([CTL, "-C", cfg, "--runtime-dir", run, "reload"], capture_output=True, text=True, timeout=60)
+        after = d.text()[mark:]
+        check("a reload with an alias bomb in policy.d answers, the file refused with one error",
+              r.returncode == 1 and "20-hostile.yaml:2:" in after and "more than 100000 YAML nodes" in after
+              and sum("20-hostile.yaml:" in l and ": error:" in l for l in after.splitlines()) == 1,
+              r.stderr + after[-2000:])
+        check("...the daemon's memory grew by less than 32 MB (%.1f MB)" % ((rss() - before) / 2**20),
+              rss() - before < 32 << 20)
+        check("...and the other policies stay in force", weight(VM("one")) == ("200" if V2 else "2048"))
+        os.unlink(hostile)
+
         # Drift, with a 1 s rescan: taskset on vCPU 1 is reverted and logged.
         d.p.send_signal(signal.SIGTERM)
         d.p.wait(10)
