@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "glob.h"
 #include "policy-load.h"
 #include "policy-yaml.h"
 #include "size.h"
@@ -96,29 +97,47 @@ static void parse_user(struct ywalk *w, yaml_node_t *node, const char *key, void
 	m->uid = resolved;
 }
 
-static void parse_binary(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+/* A glob of match (name or binary): stored when glob_check() finds that it can match. */
+static void parse_glob(struct ywalk *w, yaml_node_t *node, const char *key, bool path,
+		       struct pstr *t)
 {
-	struct policy_match *m = base;
-	const char *s = ywalk_scalar(w, node, key, "an absolute path or glob");
+	const char *allowed = path ? "an absolute glob matched against /proc/PID/exe, like "
+				     "/usr/bin/qemu-system-*"
+				   : "a glob on the VM name, like web-* or db-[0-9]";
+	const char *s = ywalk_scalar(w, node, key, allowed);
+	struct glob_error e;
 
 	if (!s)
 		return;
-	if (s[0] != '/') {
-		ywalk_error(w, node, key,
-			    "'%.40s' is not absolute (allowed: a path or glob starting with '/', "
-			    "matched against /proc/PID/exe)",
-			    s);
+	if (strlen(s) > POLICY_STRING_MAX) {
+		ywalk_error(w, node, key, "longer than %d bytes (allowed: %s)", POLICY_STRING_MAX,
+			    allowed);
 		return;
 	}
-	free(m->binary.value);
-	m->binary.value = strdup(s);
-	if (!m->binary.value)
+	if (glob_check(s, path, &e) < 0) {
+		ywalk_error_at(w, node, e.offset, key, "'%.40s' can never match: %s (allowed: %s)",
+			       s, e.why, allowed);
+		return;
+	}
+	free(t->value);
+	t->value = strdup(s);
+	if (!t->value)
 		w->oom = -ENOMEM;
-	m->binary.origin = ywalk_origin(w, node);
+	t->origin = ywalk_origin(w, node);
+}
+
+static void parse_name(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	parse_glob(w, node, key, false, &((struct policy_match *)base)->name);
+}
+
+static void parse_binary(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	parse_glob(w, node, key, true, &((struct policy_match *)base)->binary);
 }
 
 static const struct yfield match_fields[] = {
-	FIELD("name", YF_STRING, struct policy_match, name),
+	FIELD("name", YF_CUSTOM, struct policy_match, name, .parse = parse_name),
 	FIELD("uuid", YF_CUSTOM, struct policy_match, uuid, .parse = parse_uuid),
 	FIELD("user", YF_CUSTOM, struct policy_match, user, .parse = parse_user),
 	FIELD("binary", YF_CUSTOM, struct policy_match, binary, .parse = parse_binary),
@@ -147,6 +166,8 @@ static void parse_vcpus(struct ywalk *w, yaml_node_t *node, const char *key, str
 			       what, POLICY_VCPU_LIMIT);
 		return;
 	}
+	if (e.message[0])
+		ywalk_warning(w, node, key, "'%.40s': %s", s, e.message);
 	cpuset_done(&t->cpus);
 	*t = (struct pcpus){ .set = true, .cpus = set, .origin = ywalk_origin(w, node) };
 }
@@ -529,15 +550,16 @@ static void device_path(struct ywalk *w, yaml_node_t *node, const char *key, voi
 {
 	struct blkio_device *d = base;
 	const char *s = ywalk_scalar(w, node, key, "a block device path");
+	struct glob_error e;
 	struct stat st;
 
 	if (!s)
 		return;
-	if (s[0] != '/') {
-		ywalk_error(w, node, key,
-			    "'%.40s' is not absolute (allowed: a block device node "
-			    "like /dev/sda)",
-			    s);
+	if (path_check(s, &e) < 0) {
+		ywalk_error_at(w, node, e.offset, key,
+			       "'%.40s': %s (allowed: an absolute path without '.', '..' or '//', "
+			       "like /dev/sda or /dev/disk/by-id/...)",
+			       s, e.why);
 		return;
 	}
 	if (w->check_devices) {

@@ -2,11 +2,13 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "config-file.h"
 #include "fileio.h"
+#include "glob.h"
 #include "policy-load.h"
 #include "settings.h"
 #include "size.h"
@@ -67,20 +69,29 @@ int settings_defaults(struct settings *s)
 	return 0;
 }
 
-/* A relative cgroup path whose components can't escape or collide with kernel files. */
+/*
+ * A cgroup path below the root whose components can't escape, collide with kernel files or be
+ * refused by mkdir: one leading '/' at most, no empty component, each at most NAME_MAX bytes.
+ */
 static bool cgroup_parent_valid(const char *s, const char **ret_why)
 {
-	const char *c = s;
+	const char *c = s + (*s == '/');
 
-	while (*c == '/')
-		c++;
 	if (*c == '\0') {
 		*ret_why = "empty";
 		return false;
 	}
-	while (*c) {
+	for (;;) {
 		size_t n = strcspn(c, "/");
 
+		if (n == 0) {
+			*ret_why = *c ? "an empty component ('//')" : "a trailing '/'";
+			return false;
+		}
+		if (n > NAME_MAX) {
+			*ret_why = "a component longer than 255 bytes";
+			return false;
+		}
 		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
 			*ret_why = "'.' and '..' are not allowed";
 			return false;
@@ -94,11 +105,10 @@ static bool cgroup_parent_valid(const char *s, const char **ret_why)
 				*ret_why = "only letters, digits and _ . : @ - in names";
 				return false;
 			}
-		c += n;
-		while (*c == '/')
-			c++;
+		if (c[n] == '\0')
+			return true;
+		c += n + 1;
 	}
-	return true;
 }
 
 static void parse_cgroup_parent(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
@@ -115,13 +125,49 @@ static void parse_cgroup_parent(struct ywalk *w, yaml_node_t *node, const char *
 			    v, why ?: "longer than 1024 bytes");
 		return;
 	}
-	while (*v == '/')
-		v++;
+	v += *v == '/';
 	free(s->cgroup_parent.value);
 	s->cgroup_parent.value = strdup(v);
 	if (!s->cgroup_parent.value)
 		w->oom = -ENOMEM;
 	s->cgroup_parent.origin = ywalk_origin(w, node);
+}
+
+/*
+ * A glob of qemu_binaries: every process whose executable it matches is taken for a VM (its
+ * threads sorted into cgroups), so one that matches whole directories is an error and one that
+ * names neither QEMU nor KVM a warning.
+ */
+static bool binary_glob_ok(struct ywalk *w, yaml_node_t *item, const char *key, const char *v)
+{
+	const char *allowed = "an absolute glob on /proc/PID/exe naming QEMU, like "
+			      "/usr/bin/qemu-system-*";
+	const char *base = strrchr(v, '/');
+	struct glob_error e;
+
+	if (strlen(v) > 4096) {
+		ywalk_error(w, item, key, "longer than 4096 bytes (allowed: %s)", allowed);
+		return false;
+	}
+	if (glob_check(v, true, &e) < 0) {
+		ywalk_error_at(w, item, e.offset, key, "'%.40s' can never match: %s (allowed: %s)",
+			       v, e.why, allowed);
+		return false;
+	}
+	if (glob_basename_is_wild(v)) {
+		ywalk_error(w, item, key,
+			    "'%.40s' takes every program in its directory for a VM (allowed: %s)",
+			    v, allowed);
+		return false;
+	}
+	base = base ? base + 1 : v;
+	if (!strstr(base, "qemu") && !strstr(base, "kvm"))
+		ywalk_warning(
+			w, item, key,
+			"'%.40s' does not name QEMU or KVM: every process it matches is taken "
+			"for a VM",
+			v);
+	return true;
 }
 
 static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
@@ -152,15 +198,8 @@ static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, 
 		const char *v = ywalk_scalar(w, item, ywalk_key_index(child, sizeof(child), key, i),
 					     "an absolute path or glob");
 
-		if (!v)
+		if (!v || !binary_glob_ok(w, item, child, v))
 			continue;
-		if (v[0] != '/' || strlen(v) > 4096) {
-			ywalk_error(w, item, child,
-				    "'%.40s' is not absolute (allowed: a path or glob starting "
-				    "with '/')",
-				    v);
-			continue;
-		}
 		s->qemu_binaries[s->n_qemu_binaries] = strdup(v);
 		if (!s->qemu_binaries[s->n_qemu_binaries++])
 			w->oom = -ENOMEM;

@@ -63,7 +63,12 @@ typedef const char *(*yhint_fn)(const char *unknown_key);
 _printf_(4, 5) void ywalk_error(struct ywalk *w, const yaml_node_t *node, const char *key,
 				const char *fmt, ...);
 
-/* Same, at an explicit 0-based offset into a single-line scalar (for list/size errors). */
+/* A warning located at node: the value is used, but a person should look at it. */
+_printf_(4, 5) void ywalk_warning(struct ywalk *w, const yaml_node_t *node, const char *key,
+				  const char *fmt, ...);
+
+/* Same as ywalk_error(), at an explicit 0-based offset into a single-line scalar (for list/size
+ * errors). */
 _printf_(5, 6) void ywalk_error_at(struct ywalk *w, const yaml_node_t *node, size_t offset,
 				   const char *key, const char *fmt, ...);
 
@@ -73,7 +78,10 @@ bool ywalk_is_null(const yaml_node_t *node);
 /* "a mapping", "a list", "the string \"x\"", ... for messages. Returns a static or w-owned text. */
 const char *ywalk_describe(const yaml_node_t *node, char *buf, size_t size);
 
-/* Scalar text of a non-null scalar, or NULL after reporting what was found instead. */
+/*
+ * Scalar text of a non-null scalar, or NULL after reporting what was found instead, a NUL byte,
+ * or a control character (C0, DEL, C1: never part of a name, glob, path or number).
+ */
 const char *ywalk_scalar(struct ywalk *w, yaml_node_t *node, const char *key, const char *what);
 
 /*
