@@ -115,8 +115,7 @@ static int classify_qmp(struct vm *vm, const struct qmp_info *qmp)
 	return 0;
 }
 
-/* "CPU 3/KVM" → 3; "ALL CPUs/TCG" → 0. -1 if the name is not a vCPU's. */
-static int vcpu_from_name(const char *name)
+int discover_vcpu_from_name(const char *name)
 {
 	const char *p = name + 4;
 	int64_t index;
@@ -144,7 +143,7 @@ static int classify_names(struct vm *vm)
 {
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
 		const char *name = t->stat.comm;
-		int vcpu = vcpu_from_name(name), r = 0;
+		int vcpu = discover_vcpu_from_name(name), r = 0;
 
 		if (t->source != ROLE_SOURCE_NONE || t->young || is_user_worker(t))
 			continue;

@@ -293,29 +293,18 @@ static int parse_settings(const char *text, size_t size, struct settings *s,
 	return r == -ENOMEM ? r : 0;
 }
 
-int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
+int settings_parse(const char *path, const char *text, size_t size, struct settings *s,
+		   struct diag_list *diags)
 {
 	_cleanup_(settings_done) struct settings n = {};
-	_cleanup_close_ int fd = config_file_open(path, check_owner, diags);
-	_cleanup_free_ char *text = NULL;
-	size_t errors = diags->n_errors, size;
-	int r;
+	size_t errors = diags->n_errors;
+	int r = settings_defaults(&n);
 
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	r = settings_defaults(&n);
 	if (r < 0)
 		return r;
 	n.path = strdup(path);
 	if (!n.path)
 		return -ENOMEM;
-	r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
-	if (r < 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
-				r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
-			       ?: -EINVAL;
 	diag_file_begin(diags);
 	r = parse_settings(text, size, &n, diags);
 	r = diag_file_end(diags, path) ?: r;
@@ -327,6 +316,25 @@ int settings_load(const char *path, bool check_owner, struct settings *s, struct
 	*s = n;
 	n = (struct settings){};
 	return 0;
+}
+
+int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
+{
+	_cleanup_close_ int fd = config_file_open(path, check_owner, diags);
+	_cleanup_free_ char *text = NULL;
+	size_t size;
+	int r;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
+	if (r < 0)
+		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
+				r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
+			       ?: -EINVAL;
+	return settings_parse(path, text, size, s, diags);
 }
 
 /* The largest unit that divides the interval exactly: 30s, 5min, 1500ms. */
