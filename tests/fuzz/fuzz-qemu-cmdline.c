@@ -7,7 +7,6 @@
  * back to that index.
  */
 
-#include "discover.h"
 #include "fuzz.h"
 #include "qemu-cmdline.h"
 
@@ -20,6 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(c.vcpus >= 1 && c.vcpus <= c.maxcpus);
 	for (size_t i = 0; i < c.n_iothreads; i++)
 		FUZZ_ASSERT(c.iothreads[i] && c.iothreads[i][0]);
+	for (unsigned i = 0; i < c.maxcpus && i < 4096; i++) {
+		long apic = qemu_cpu_index_to_apic_id(&c, i);
+
+		FUZZ_ASSERT(apic < 0 || qemu_apic_id_to_cpu_index(&c, (unsigned)apic) == (int)i);
+	}
+	FUZZ_ASSERT(c.n_accels <= QEMU_ACCELS_MAX);
+	FUZZ_ASSERT(!c.uuid || strlen(c.uuid) == 36);
 	qemu_cmdline_done(&c);
 	return 0;
 }
