@@ -507,5 +507,15 @@ const char *apply_explain(const struct action *a, int error)
 		return "the device's I/O scheduler does not support weights (use bfq)";
 	if (a->kind == ACTION_WRITE && error == -EINVAL && strstr(a->file, "memsw"))
 		return "memory + swap may not be below the memory limit";
+	/* A parent's cpuset shrunk under the VM (v1 refuses a child CPUs its parent lacks; on v2
+	 * the thread's effective cpuset lacks them): the policy cannot hold until it is undone. */
+	if (a->kind == ACTION_WRITE && (error == -EACCES || error == -EINVAL) &&
+	    (streq(a->file, "cpuset.cpus") || streq(a->file, "cpuset.mems")))
+		return "not all of them are in the parent group's cpuset (cgroup v1 gives a group "
+		       "only its parent's CPUs and nodes): was a parent's cpuset shrunk? The VM "
+		       "keeps what it has";
+	if (a->kind == ACTION_AFFINITY && error == -EINVAL)
+		return "the thread's cpuset holds none of these CPUs: its group's or a parent's "
+		       "cpuset.cpus lacks them (was a parent's cpuset shrunk?)";
 	return NULL;
 }
