@@ -437,6 +437,31 @@ static enum apply_outcome apply_one(struct apply_run *run, const struct action *
 	return executors[a->kind](run, a, s);
 }
 
+/* The VM a plan is for: the process its group takes in. 0 when the plan moves none. */
+static pid_t plan_pid(const struct plan *p)
+{
+	FOREACH_ARRAY (a, p->actions, p->n)
+		if (a->kind == ACTION_ATTACH_PROCESS || a->kind == ACTION_SCOPE)
+			return a->pid;
+	return 0;
+}
+
+/*
+ * Whether the VM ended (gone, or a zombie): a VM killed while its plan runs makes any later
+ * action fail some way (a group systemd removed with its scope, a thread the kernel no longer
+ * moves: EOPNOTSUPP, ENOENT), which is not a failure to enforce.
+ */
+static bool vm_ended(const struct apply_run *run, pid_t pid)
+{
+	struct proc_stat st;
+	int r;
+
+	if (pid <= 0)
+		return false;
+	r = proc_read_stat(run->ctx->proc_fd, pid, 0, &st);
+	return apply_is_gone(r) || (r >= 0 && (st.state == 'Z' || st.state == 'X'));
+}
+
 int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_stats *stats)
 {
 	struct apply_run run = { .ctx = ctx, .plan = p, .stats = stats };
@@ -459,8 +484,11 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 			    (s.error == -EINVAL || s.error == -EBUSY)) {
 				retry[i] = true;
 				n_retry++;
-			} else
+			} else {
+				if (o == APPLY_FAILED && vm_ended(&run, plan_pid(p)))
+					o = APPLY_GONE;
 				report(&run, a, o, &s);
+			}
 			free(s.old);
 			free(s.detail);
 		}
