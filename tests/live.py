@@ -140,7 +140,7 @@ def threads(pid):
     return out
 
 
-def wait_named(pid, vcpus, iothreads=0, timeout=20):
+def wait_named(pid, vcpus, iothreads=0, timeout=60):  # a hang guard, not a timing check
     """Until QEMU (-name debug-threads=on) has named its vCPU and iothread threads."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
