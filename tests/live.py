@@ -99,6 +99,15 @@ def backend_refused():
 REFUSAL = "not unified"  # what the refusal says, beside the layout's name
 
 
+def skip_reason(qemu):
+    """Why a test with real QEMU processes and cgroups cannot run here (said on a skip), or None."""
+    if os.geteuid() != 0:
+        return "skipped: needs root (creates cgroups, reads process events)"
+    if not os.access(qemu, os.X_OK):
+        return "skipped: %s is not installed" % qemu
+    return backend_unavailable()
+
+
 def settings_yaml(parent, extra=""):
     return "backend: %s\ncgroup_parent: %s\n%s" % (BACKEND, parent, extra)
 

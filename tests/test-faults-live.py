@@ -27,8 +27,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import live  # noqa: E402
-from live import (REFUSAL, SYSTEMD, V2, Notify, allowed, backend_refused, backend_unavailable, layout, cgroup_of, check, end_processes,  # noqa: E402
-                  remove_tree, rss, scope_of as scope, settings_yaml, stop_parent, summary, test_parent, threads, wait_for,
+from live import (REFUSAL, SYSTEMD, V2, Notify, allowed, backend_refused, cgroup_of, check, end_processes,  # noqa: E402
+                  layout, remove_tree, rss, scope_of as scope, settings_yaml, skip_reason, stop_parent, summary,
+                  test_parent, threads, wait_for,
                   write)
 
 QEMU = "/usr/bin/qemu-system-x86_64"
@@ -126,6 +127,16 @@ def kill_during_apply(cfg):
     check("...and no group left after the next pass", not leftovers, leftovers[:5])
 
 
+def kill_during_reload(d, cfg, run, notify, log):
+    """SIGHUP, SIGKILL somewhere in the first 0.2 s of the reload, start again: (daemon, log mark)."""
+    d.p.send_signal(signal.SIGHUP)
+    time.sleep(random.uniform(0, 0.2))
+    d.p.kill()
+    d.p.wait()
+    mark = len(open(log).read())
+    return live.Daemon(DAEMON, cfg, run, notify, log, procs, ASAN), mark
+
+
 def reload_killed(cfg, run, notify, log):
     """2: kvmtuned SIGKILLed during a reload, then started again."""
     name = "%s-rl" % TAG
@@ -133,15 +144,10 @@ def reload_killed(cfg, run, notify, log):
     wait_for(lambda: vcpu_tid(p), 30)
     d = live.Daemon(DAEMON, cfg, run, notify, log, procs, ASAN)
     check("the daemon enforces the VM", wait_for(lambda: weight(name) == want_weight(), 30) is not None, weight(name))
-    # A reload with a new weight, killed part way (somewhere in the first 0.2 s of it).
+    # A reload with a new weight, killed part way.
     pol = os.path.join(cfg, "policy.d", "10-flt.yaml")
     write(pol, policy().replace("shares: 2048", "shares: 4096"))
-    d.p.send_signal(signal.SIGHUP)
-    time.sleep(random.uniform(0, 0.2))
-    d.p.kill()
-    d.p.wait()
-    mark = len(open(log).read())
-    d = live.Daemon(DAEMON, cfg, run, notify, log, procs, ASAN)
+    d, mark = kill_during_reload(d, cfg, run, notify, log)
     want = "400" if V2 else "4096"
     check("killed during a reload and started again: it converges to the policy",
           wait_for(lambda: weight(name) == want, 30) is not None, weight(name))
@@ -152,12 +158,7 @@ def reload_killed(cfg, run, notify, log):
     mark = len(open(log).read())
     d = live.Daemon(DAEMON, cfg, run, notify, log, procs, ASAN)
     wait_for(lambda: "started" in open(log).read()[mark:], 30)
-    d.p.send_signal(signal.SIGHUP)
-    time.sleep(random.uniform(0, 0.2))
-    d.p.kill()
-    d.p.wait()
-    mark = len(open(log).read())
-    d = live.Daemon(DAEMON, cfg, run, notify, log, procs, ASAN)
+    d, mark = kill_during_reload(d, cfg, run, notify, log)
     wait_for(lambda: "started" in open(log).read()[mark:], 30)
     started = [line for line in open(log).read()[mark:].splitlines() if "started" in line]
     check("...and with nothing drifted, the start after that writes nothing",
@@ -291,14 +292,8 @@ def storm(cfg, d, log, tmp):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("skipped: needs root (creates cgroups, reads process events)")
-        return 77
-    if not os.access(QEMU, os.X_OK):
-        print("skipped: %s is not installed" % QEMU)
-        return 77
-    if backend_unavailable():
-        print(backend_unavailable())
+    if skip_reason(QEMU):
+        print(skip_reason(QEMU))
         return 77
     if backend_refused():
         print("skipped: kvmtune refuses the systemd backend on this %s host (%s); "
