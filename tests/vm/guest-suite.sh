@@ -75,6 +75,8 @@ run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$b
 run "state-live" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
 run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/qemu-system-standin"
+run "faults-live" python3 tests/test-faults-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
+	"$build/tests/bench/fakevm"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
 # that kvmtune refuses it, and why).
 KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
@@ -82,6 +84,8 @@ KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon
 KVMTUNE_TEST_BACKEND=systemd run "state-live systemd" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 	"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
+KVMTUNE_TEST_BACKEND=systemd run "faults-live systemd" python3 tests/test-faults-live.py \
+	"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/bench/fakevm"
 # The package first: systemd-live installs with meson install, which the package would meet.
 KVMTUNE_THROWAWAY_HOST=1 run "deb" tests/test-deb-systemd.sh "$share/kvmtune.deb"
 KVMTUNE_THROWAWAY_HOST=1 run "systemd-live" tests/test-systemd-live.sh "$build"
