@@ -235,8 +235,11 @@ def parent_shrunk(d, p, name, log):
     print("info: " + "\n      ".join(failed))
     check("a parent cpuset shrunk under a pinned vCPU: the failure says the parent's cpuset lacks the CPUs",
           failed and all("was a parent's cpuset shrunk?" in line for line in failed), after[-2000:])
-    check("...and it is tried once per pass, not in a loop (%d failure line(s) for 1 pass)" % len(failed),
-          0 < len(failed) <= 4, after[-2000:])
+    # One line per failing action per pass; a VM pass that thread events start meanwhile may
+    # repeat them once. A retry loop would repeat them many times within the 3 s.
+    most = max([failed.count(line) for line in failed] or [0])
+    check("...and it is tried once per pass, not in a loop (%d failure line(s), each at most %d times)"
+          % (len(failed), most), 0 < len(failed) and most <= 2, after[-2000:])
     for path in reversed(dirs):
         try:
             open(os.path.join(path, "cpuset.cpus"), "w").write("0-%d" % (NCPUS - 1))
