@@ -92,8 +92,8 @@ int manager_load_config(struct manager *m)
 	r = settings_load(path, true, &m->settings, &diags);
 	if (r == -ENOMEM)
 		return r;
+	log_diags(&diags); /* errors, or warnings of settings that are used */
 	if (r < 0) {
-		log_diags(&diags);
 		log_warning("%s has errors; the settings in force stay", path);
 		bad++;
 	}

@@ -235,7 +235,7 @@ static int thread_in(struct apply_run *run, const struct action *a, pid_t tid, i
 	int r = cgroup_file_of(run, a->pid, tid, &text);
 
 	if (r >= 0)
-		r = proc_cgroup_find(
+		r = proc_cgroup_parse(
 			text, version == 1 ? cgroup_controller_v1_name(a->controller) : NULL, &cur);
 
 	if (r < 0)
@@ -480,6 +480,31 @@ static enum apply_outcome apply_one(struct apply_run *run, const struct action *
 	return executors[a->kind](run, a, s);
 }
 
+/* The VM a plan is for: the process its group takes in. 0 when the plan moves none. */
+static pid_t plan_pid(const struct plan *p)
+{
+	FOREACH_ARRAY (a, p->actions, p->n)
+		if (a->kind == ACTION_ATTACH_PROCESS || a->kind == ACTION_SCOPE)
+			return a->pid;
+	return 0;
+}
+
+/*
+ * Whether the VM ended (gone, or a zombie): a VM killed while its plan runs makes any later
+ * action fail some way (a group systemd removed with its scope, a thread the kernel no longer
+ * moves: EOPNOTSUPP, ENOENT), which is not a failure to enforce.
+ */
+static bool vm_ended(const struct apply_run *run, pid_t pid)
+{
+	struct proc_stat st;
+	int r;
+
+	if (pid <= 0)
+		return false;
+	r = proc_read_stat(run->ctx->proc_fd, pid, 0, &st);
+	return apply_is_gone(r) || (r >= 0 && (st.state == 'Z' || st.state == 'X'));
+}
+
 int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_stats *stats)
 {
 	struct apply_run run = { .ctx = ctx, .plan = p, .stats = stats };
@@ -502,8 +527,11 @@ int apply_plan(const struct apply_ctx *ctx, const struct plan *p, struct apply_s
 			    (s.error == -EINVAL || s.error == -EBUSY)) {
 				retry[i] = true;
 				n_retry++;
-			} else
+			} else {
+				if (o == APPLY_FAILED && vm_ended(&run, plan_pid(p)))
+					o = APPLY_GONE;
 				report(&run, a, o, &s);
+			}
 			free(s.old);
 			free(s.detail);
 		}
@@ -553,5 +581,15 @@ const char *apply_explain(const struct action *a, int error)
 		return "the device's I/O scheduler does not support weights (use bfq)";
 	if (a->kind == ACTION_WRITE && error == -EINVAL && strstr(a->file, "memsw"))
 		return "memory + swap may not be below the memory limit";
+	/* A parent's cpuset shrunk under the VM (v1 refuses a child CPUs its parent lacks; on v2
+	 * the thread's effective cpuset lacks them): the policy cannot hold until it is undone. */
+	if (a->kind == ACTION_WRITE && (error == -EACCES || error == -EINVAL) &&
+	    (streq(a->file, "cpuset.cpus") || streq(a->file, "cpuset.mems")))
+		return "not all of them are in the parent group's cpuset (cgroup v1 gives a group "
+		       "only its parent's CPUs and nodes): was a parent's cpuset shrunk? The VM "
+		       "keeps what it has";
+	if (a->kind == ACTION_AFFINITY && error == -EINVAL)
+		return "the thread's cpuset holds none of these CPUs: its group's or a parent's "
+		       "cpuset.cpus lacks them (was a parent's cpuset shrunk?)";
 	return NULL;
 }

@@ -43,10 +43,40 @@ int cg_parse_limit(const char *s, uint64_t *ret)
 		*ret = CG_UNLIMITED;
 		return 0;
 	}
-	if (parse_int64(s, &v) < 0 || v < 0)
+	if (s[0] == '-' || parse_int64(s, &v) < 0)
 		return -EINVAL;
 	*ret = (uint64_t)v >= V1_UNLIMITED_FLOOR ? CG_UNLIMITED : (uint64_t)v;
 	return 0;
+}
+
+int cg_parse_cpu_max(const char *s, uint64_t *ret_quota, uint64_t *ret_period)
+{
+	const char *space = strchr(s, ' ');
+	char quota[32];
+	int64_t period;
+
+	if (!space || (size_t)(space - s) >= sizeof(quota))
+		return -EINVAL;
+	memcpy(quota, s, (size_t)(space - s));
+	quota[space - s] = '\0';
+	if (parse_int64(space + 1, &period) < 0 || period <= 0 ||
+	    cg_parse_limit(quota, ret_quota) < 0)
+		return -EINVAL;
+	*ret_period = (uint64_t)period;
+	return 0;
+}
+
+int cg_parse_weight(const char *s, uint64_t *ret)
+{
+	const char *v = strncmp(s, "default ", 8) == 0 ? s + 8 : s;
+	char first[32];
+	size_t n = strcspn(v, "\n");
+
+	if (n >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, v, n);
+	first[n] = '\0';
+	return cg_parse_limit(first, ret);
 }
 
 static bool read_limit(int fd, const char *group, const char *file, uint64_t *ret)
@@ -66,18 +96,9 @@ int cg_read_cpu(int fd, int version, const char *group, struct cg_cpu *ret)
 		c.have_bandwidth = read_limit(fd, group, "cpu.cfs_period_us", &c.period) &&
 				   read_limit(fd, group, "cpu.cfs_quota_us", &c.quota);
 	} else {
-		/* $ cat cpu.max
-		 * max 100000 */
-		char quota[32];
-		unsigned long long period;
-
 		c.have_weight = read_limit(fd, group, "cpu.weight", &c.weight);
-		if (cgroup_read(fd, group, "cpu.max", &max) >= 0 &&
-		    sscanf(max, "%31s %llu", quota, &period) == 2 &&
-		    cg_parse_limit(quota, &c.quota) >= 0) {
-			c.period = period;
-			c.have_bandwidth = true;
-		}
+		c.have_bandwidth = cgroup_read(fd, group, "cpu.max", &max) >= 0 &&
+				   cg_parse_cpu_max(max, &c.quota, &c.period) >= 0;
 	}
 	*ret = c;
 	return 0;
@@ -136,13 +157,8 @@ int cg_read_io(int fd, int version, const char *group, struct cg_io *ret)
 		(void)cgroup_read(fd, group, "blkio.weight", &s);
 	else
 		(void)cgroup_read(fd, group, "io.weight", &s);
-	if (s) {
-		const char *v = strncmp(s, "default ", 8) == 0 ? s + 8 : s;
-		char first[32];
-
-		(void)snprintf(first, sizeof(first), "%.*s", (int)strcspn(v, "\n"), v);
-		io.have_weight = cg_parse_limit(first, &io.weight) >= 0;
-	}
+	if (s)
+		io.have_weight = cg_parse_weight(s, &io.weight) >= 0;
 	if (version == 1)
 		for (size_t i = 0; i < ARRAY_SIZE(v1_device_files); i++)
 			gather(fd, group, v1_device_files[i], &io.devices);

@@ -8,6 +8,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CG_UNLIMITED UINT64_MAX
@@ -69,5 +70,12 @@ int cg_read_io_entries(int fd, int version, const char *group, struct cg_io_entr
 void cg_io_done(struct cg_io *io);
 void cg_cpuset_done(struct cg_cpuset *c);
 
-/* "max" → CG_UNLIMITED; v1's "unlimited" (the page-rounded INT64_MAX) too. */
+/*
+ * The values of cgroup files, as read (the trailing newline stripped). Each returns 0 or -EINVAL.
+ * A limit: "max" or "-1" → CG_UNLIMITED; v1's "unlimited" (the page-rounded INT64_MAX) too.
+ */
 int cg_parse_limit(const char *s, uint64_t *ret);
+/* cpu.max: "max 100000" or "50000 100000" (quota, period µs; the period > 0). */
+int cg_parse_cpu_max(const char *s, uint64_t *ret_quota, uint64_t *ret_period);
+/* A weight file's default: "default 100\n8:0 200" (io.weight, io.bfq.weight) or "100". */
+int cg_parse_weight(const char *s, uint64_t *ret);

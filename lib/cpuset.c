@@ -258,6 +258,15 @@ static int parse_item(const char *s, const char **p, unsigned limit, struct cpus
 				    "range '%u-%u' is reversed (write '%u-%u')", first, last, last,
 				    first);
 	}
+	/* libvirt's syntax allows "0,0,0,0", but it was likely meant as something else: say so. */
+	for (unsigned i = first; err && !err->message[0] && i <= last; i++)
+		if (cpuset_contains(negate ? excl : incl, i)) {
+			err->offset = (size_t)(item - s);
+			(void)snprintf(err->message, sizeof(err->message),
+				       "%s%u is listed twice (allowed, as in libvirt; was another "
+				       "list meant?)",
+				       negate ? "^" : "", i);
+		}
 	r = cpuset_add_range(negate ? excl : incl, first, last);
 	return r < 0 ? r : 0;
 }
@@ -268,6 +277,8 @@ int cpuset_parse(const char *s, unsigned limit, struct cpuset *ret, struct cpuse
 	const char *p = skip_space(s), *comma;
 	int r;
 
+	if (err)
+		err->message[0] = '\0';
 	if (*p == '\0')
 		return fail(err, 0, "empty list");
 	for (;;) {

@@ -28,7 +28,9 @@ struct cpuset_error {
  * Parses libvirt's list syntax: comma-separated items "N", "N-M" or "^N" (exclude), with
  * whitespace allowed around items. Exclusions apply after all inclusions, wherever they stand.
  * Every id must be below limit. An empty input, a reversed range, a trailing separator or a
- * list that selects nothing is an error. Returns 0 and fills *ret (which must be empty), or
+ * list that selects nothing is an error. An id given twice ("0,0", overlapping ranges) is
+ * allowed, as in libvirt, but on success err (when given) then describes the first one as a
+ * warning: err->message is empty otherwise. Returns 0 and fills *ret (which must be empty), or
  * -EINVAL with *err filled, or -ENOMEM.
  */
 int cpuset_parse(const char *s, unsigned limit, struct cpuset *ret, struct cpuset_error *err);

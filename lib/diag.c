@@ -11,6 +11,46 @@ static const char *const severity_names[] = {
 	[DIAG_NOTE] = "note",
 };
 
+void diag_file_begin(struct diag_list *l)
+{
+	l->capped = true;
+	l->file_first = l->n;
+	l->hidden_errors = l->hidden_warnings = 0;
+}
+
+bool diag_hidden(struct diag_list *l, enum diag_severity s)
+{
+	if (!l->capped || l->n - l->file_first < DIAG_SHOWN_PER_FILE)
+		return false;
+	if (s == DIAG_ERROR) {
+		l->hidden_errors++;
+		l->n_errors++;
+	} else if (s == DIAG_WARNING)
+		l->hidden_warnings++;
+	return true;
+}
+
+int diag_file_end(struct diag_list *l, const char *file)
+{
+	_cleanup_(strbuf_done) struct strbuf what = {};
+	size_t errors = l->hidden_errors, warnings = l->hidden_warnings;
+	int r = 0;
+
+	l->capped = false;
+	if (errors == 0 && warnings == 0)
+		return 0;
+	if (errors > 0)
+		r = strbuf_printf(&what, "%zu more error%s", errors, errors == 1 ? "" : "s");
+	if (r >= 0 && warnings > 0)
+		r = strbuf_printf(&what, "%s%zu more warning%s", errors ? " and " : "", warnings,
+				  warnings == 1 ? "" : "s");
+	if (r < 0)
+		return r;
+	return diag_add(l, DIAG_NOTE, file, 0, 0, NULL,
+			"and %s, not shown (at most %d are shown per file)", what.buf,
+			DIAG_SHOWN_PER_FILE);
+}
+
 int diag_add(struct diag_list *l, enum diag_severity severity, const char *file, unsigned line,
 	     unsigned column, const char *key, const char *fmt, ...)
 {
@@ -19,6 +59,8 @@ int diag_add(struct diag_list *l, enum diag_severity severity, const char *file,
 	va_list ap;
 	int r;
 
+	if (diag_hidden(l, severity))
+		return 0;
 	va_start(ap, fmt);
 	r = strbuf_vprintf(&msg, fmt, ap);
 	va_end(ap);

@@ -41,37 +41,9 @@ const char *thread_role_format(const struct vm_thread *t, char *buf, size_t size
 
 /* ---- classification (pure) ---- */
 
-static unsigned bits_for(unsigned count)
-{
-	unsigned bits = 0;
-
-	while ((1u << bits) < count)
-		bits++;
-	return bits;
-}
-
-/*
- * x86 APIC ids pack the topology: thread | core << thread_bits | die << ... | socket << ...,
- * each field as wide as log2 of its count rounded up. cpu-index counts thread, core, die,
- * socket in that order. QEMU fills what -smp leaves out with sockets.
- */
 int apic_id_to_cpu_index(const struct qemu_cmdline *c, unsigned apic_id)
 {
-	unsigned threads = MAX(c->threads, 1u), cores = MAX(c->cores, 1u), dies = MAX(c->dies, 1u);
-	unsigned per_socket = threads * cores * dies;
-	unsigned maxcpus = MAX(c->maxcpus, 1u);
-	unsigned t_bits = bits_for(threads), c_bits = bits_for(cores), d_bits = bits_for(dies);
-
-	for (unsigned i = 0; i < maxcpus && i < 65536; i++) {
-		unsigned thread = i % threads, core = (i / threads) % cores;
-		unsigned die = (i / (threads * cores)) % dies, socket = i / per_socket;
-		unsigned apic = thread | core << t_bits | die << (t_bits + c_bits) |
-				socket << (t_bits + c_bits + d_bits);
-
-		if (apic == apic_id)
-			return (int)i;
-	}
-	return -1;
+	return qemu_apic_id_to_cpu_index(c, apic_id);
 }
 
 static int set_role(struct vm_thread *t, enum thread_role role, int vcpu, const char *iothread,
@@ -115,8 +87,7 @@ static int classify_qmp(struct vm *vm, const struct qmp_info *qmp)
 	return 0;
 }
 
-/* "CPU 3/KVM" → 3; "ALL CPUs/TCG" → 0. -1 if the name is not a vCPU's. */
-static int vcpu_from_name(const char *name)
+int discover_vcpu_from_name(const char *name)
 {
 	const char *p = name + 4;
 	int64_t index;
@@ -144,7 +115,7 @@ static int classify_names(struct vm *vm)
 {
 	FOREACH_ARRAY (t, vm->threads, vm->n_threads) {
 		const char *name = t->stat.comm;
-		int vcpu = vcpu_from_name(name), r = 0;
+		int vcpu = discover_vcpu_from_name(name), r = 0;
 
 		if (t->source != ROLE_SOURCE_NONE || t->young || is_user_worker(t))
 			continue;
@@ -544,6 +515,9 @@ int discover_vm(const struct discover_opts *o, pid_t pid, struct vm *ret)
 		if (r >= 0) {
 			vm.vcpu_fd_ids = TAKE_PTR(fds.id);
 			vm.n_vcpu_fds = fds.n;
+			/* KVM vCPU fds say which accelerator of those tried runs. */
+			(void)qemu_cmdline_accel(&vm.cmdline, fds.n > 0,
+						 &vm.cmdline.tcg_single_thread);
 		}
 		if (r >= 0)
 			r = resolve_qmp_path(o->proc_fd, &vm);

@@ -112,6 +112,12 @@ int discover_ask_qmp(const struct discover_opts *o, struct vm *vms, size_t n);
  */
 int discover_classify(struct vm *vm, const struct qmp_info *qmp);
 
+/*
+ * The vCPU a thread's name says it runs, as QEMU names them: "CPU 3/KVM" → 3, "ALL CPUs/TCG"
+ * (one thread for all) → 0. -1 for any other name (the process chooses its threads' names).
+ */
+int discover_vcpu_from_name(const char *name);
+
 /* cpu-index of an x86 APIC id for the command line's topology; -1 if none fits. */
 int apic_id_to_cpu_index(const struct qemu_cmdline *c, unsigned apic_id);
 

@@ -294,7 +294,7 @@ static void disk(struct lvimport *x, const xmlNode *domain, const xmlNode *node)
 	struct disk_list *l = &x->imp->policy.disks;
 	xmlNode *iotune = lv_child(node, "iotune");
 	struct disk_throttle d = { .origin = lv_origin(x, node) };
-	size_t allocated = l->n, values = 0;
+	size_t values = 0;
 
 	LV_FOREACH_ELEMENT(c, iotune)
 	values += iotune_value(x, c, &d);
@@ -306,7 +306,7 @@ static void disk(struct lvimport *x, const xmlNode *domain, const xmlNode *node)
 				d.id, e->origin.line);
 			goto out;
 		}
-	if (GROW_ARRAY(l->items, allocated, l->n + 1) < 0) {
+	if (EXTEND_ARRAY(l->items, l->n) < 0) {
 		x->r = -ENOMEM;
 		goto out;
 	}

@@ -114,3 +114,11 @@ static inline bool has_suffix(const char *s, const char *suffix)
 int grow_array(void **array, size_t *allocated, size_t need, size_t element_size);
 #define GROW_ARRAY(array, allocated, need) \
 	grow_array((void **)&(array), &(allocated), (need), sizeof(*(array)))
+
+/*
+ * Makes room for element n of an array of n elements that grows only through this call, one
+ * element at a time (it may shrink in place). Its capacity is implied by n (4, 8, 16, ...), so
+ * none is kept beside it, and growth stays geometric: n appends cost O(n), not O(n^2).
+ */
+int extend_array(void **array, size_t n, size_t element_size);
+#define EXTEND_ARRAY(array, n) extend_array((void **)&(array), (n), sizeof(*(array)))

@@ -198,7 +198,6 @@ static void disk_item(struct ywalk *w, yaml_node_t *node, const char *key, void 
 {
 	struct disk_list *l = &((struct policy *)base)->disks;
 	struct disk_throttle d = { .origin = ywalk_origin(w, node) }, *other;
-	size_t allocated = l->n;
 
 	if (!ywalk_entry(w, node, key, disk_fields, ARRAY_SIZE(disk_fields), &d) || !d.id)
 		goto out;
@@ -217,7 +216,7 @@ static void disk_item(struct ywalk *w, yaml_node_t *node, const char *key, void 
 			    other->origin.line);
 		goto out;
 	}
-	if (GROW_ARRAY(l->items, allocated, l->n + 1) < 0) {
+	if (EXTEND_ARRAY(l->items, l->n) < 0) {
 		w->oom = -ENOMEM;
 		goto out;
 	}
@@ -416,12 +415,12 @@ int disk_list_merge(struct disk_list *dst, const struct disk_list *src)
 {
 	FOREACH_ARRAY (e, src->items, src->n) {
 		struct disk_throttle *d = disk_find(dst, e->id);
-		size_t allocated = dst->n;
 
 		if (!d) {
-			if (GROW_ARRAY(dst->items, allocated, dst->n + 1) < 0)
+			if (EXTEND_ARRAY(dst->items, dst->n) < 0)
 				return -ENOMEM;
 			d = &dst->items[dst->n++];
+			*d = (struct disk_throttle){};
 			d->id = strdup(e->id);
 			if (!d->id)
 				return -ENOMEM;

@@ -5,6 +5,41 @@
 #include <unistd.h>
 
 #include "policy-set.h"
+#include "yaml-load.h"
+
+/* Whether f fits beside what set holds (POLICY_SET_NODES_MAX); -EINVAL, named in diags, if not. */
+static int check_nodes(const struct policy_set *set, const struct policy_file *f,
+		       struct diag_list *diags)
+{
+	if (f->n_nodes <= POLICY_SET_NODES_MAX - set->n_nodes)
+		return 0;
+	return diag_add(diags, DIAG_ERROR, f->path, 0, 0, NULL,
+			"with the policy files before it, more than %d YAML nodes; this file is "
+			"left out (allowed: at most %d in all policy files together, %d in one)",
+			POLICY_SET_NODES_MAX, POLICY_SET_NODES_MAX, YLOAD_NODES_MAX)
+		       ?: -EINVAL;
+}
+
+/* Appends f to set, counting its nodes; f stays the caller's on failure. */
+static int append(struct policy_set *set, struct policy_file *f)
+{
+	int r = GROW_ARRAY(set->files, set->allocated, set->n_files + 1);
+
+	if (r < 0)
+		return r;
+	set->files[set->n_files++] = f;
+	set->n_nodes += f->n_nodes;
+	return 0;
+}
+
+int policy_set_add(struct policy_set *set, struct policy_file *f, struct diag_list *diags)
+{
+	int r = check_nodes(set, f, diags) ?: append(set, f);
+
+	if (r < 0)
+		policy_file_free(f);
+	return r;
+}
 
 static int add_file(struct policy_set *set, const char *path, const struct policy_env *env,
 		    struct diag_list *diags)
@@ -12,17 +47,9 @@ static int add_file(struct policy_set *set, const char *path, const struct polic
 	struct policy_file *f = NULL;
 	int r = policy_load_file(path, env, &f, diags);
 
-	if (r == -EINVAL)
-		return 0; /* reported; the file is left out as a whole */
-	if (r < 0)
-		return r;
-	r = GROW_ARRAY(set->files, set->allocated, set->n_files + 1);
-	if (r < 0) {
-		policy_file_free(f);
-		return r;
-	}
-	set->files[set->n_files++] = f;
-	return 0;
+	if (r >= 0)
+		r = policy_set_add(set, f, diags);
+	return r == -EINVAL ? 0 : r; /* reported; the file is left out as a whole */
 }
 
 int policy_set_load(struct policy_set *set, const char *const *paths, size_t n_paths,
@@ -165,14 +192,10 @@ struct reload {
 	bool *kept; /* set->files[i] is in fresh too (still set's until the reload succeeds) */
 };
 
-static int append(struct policy_set *set, struct policy_file *f)
-{
-	return GROW_ARRAY(set->files, set->allocated, set->n_files + 1) < 0
-		       ? -ENOMEM
-		       : (set->files[set->n_files++] = f, 0);
-}
-
-/* One file of a reload: its new version, else its old one from set, else none. */
+/*
+ * One file of a reload: its new version, else its old one from set, else none. A version that
+ * would bring the reload past POLICY_SET_NODES_MAX counts as a file with errors.
+ */
 static int reload_file(struct reload *rl, const struct policy_set *set, const char *path,
 		       const struct policy_env *env, struct diag_list *diags, unsigned *bad)
 {
@@ -180,12 +203,8 @@ static int reload_file(struct reload *rl, const struct policy_set *set, const ch
 	ssize_t old;
 	int r = policy_load_file(path, env, &f, diags);
 
-	if (r == 0) {
-		r = append(&rl->fresh, f);
-		if (r < 0)
-			policy_file_free(f);
-		return r;
-	}
+	if (r == 0)
+		r = policy_set_add(&rl->fresh, f, diags);
 	if (r != -EINVAL)
 		return r;
 	(*bad)++;
@@ -194,6 +213,12 @@ static int reload_file(struct reload *rl, const struct policy_set *set, const ch
 		     old >= 0 ? "has errors; its last good version stays in force"
 			      : "has errors; it is not applied");
 	if (r < 0 || old < 0)
+		return r;
+	r = check_nodes(&rl->fresh, set->files[old], diags);
+	if (r == -EINVAL)
+		return diag_add(diags, DIAG_WARNING, path, 0, 0, NULL,
+				"its last good version does not fit either; it is not applied");
+	if (r < 0)
 		return r;
 	rl->kept[old] = true;
 	return append(&rl->fresh, set->files[old]);

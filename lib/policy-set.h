@@ -8,10 +8,23 @@
 
 #include "policy-load.h"
 
+/*
+ * YAML nodes all policy files in force may hold together (each file holds at most
+ * YLOAD_NODES_MAX): what a reload reads and keeps stays bounded whatever policy.d holds.
+ */
+#define POLICY_SET_NODES_MAX 400000
+
 struct policy_set {
 	struct policy_file **files;
 	size_t n_files, allocated;
+	size_t n_nodes; /* of all files, for POLICY_SET_NODES_MAX */
 };
+
+/*
+ * Adds f (taking it) at the end. A file that would bring the set past POLICY_SET_NODES_MAX is
+ * freed instead, and an error naming it appended to diags: -EINVAL. Returns 0 or -ENOMEM.
+ */
+int policy_set_add(struct policy_set *set, struct policy_file *f, struct diag_list *diags);
 
 /*
  * Loads each path (a file, or a directory of .yaml/.yml files) in order. Files with errors are left

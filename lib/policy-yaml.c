@@ -7,14 +7,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "glob.h"
 #include "policy-load.h"
 #include "policy-yaml.h"
 #include "size.h"
 #include "strbuf.h"
+#include "yaml-load.h"
 #include "yaml-walk.h"
 
-#define KEY_MAX	    256
-#define WALK_BUDGET 1000000 /* nodes visited per document, aliases included */
+#define KEY_MAX 256
 
 #define FIELD(n, k, type, member, ...)                                              \
 	{                                                                           \
@@ -96,29 +97,47 @@ static void parse_user(struct ywalk *w, yaml_node_t *node, const char *key, void
 	m->uid = resolved;
 }
 
-static void parse_binary(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+/* A glob of match (name or binary): stored when glob_check() finds that it can match. */
+static void parse_glob(struct ywalk *w, yaml_node_t *node, const char *key, bool path,
+		       struct pstr *t)
 {
-	struct policy_match *m = base;
-	const char *s = ywalk_scalar(w, node, key, "an absolute path or glob");
+	const char *allowed = path ? "an absolute glob matched against /proc/PID/exe, like "
+				     "/usr/bin/qemu-system-*"
+				   : "a glob on the VM name, like web-* or db-[0-9]";
+	const char *s = ywalk_scalar(w, node, key, allowed);
+	struct glob_error e;
 
 	if (!s)
 		return;
-	if (s[0] != '/') {
-		ywalk_error(w, node, key,
-			    "'%.40s' is not absolute (allowed: a path or glob starting with '/', "
-			    "matched against /proc/PID/exe)",
-			    s);
+	if (strlen(s) > POLICY_STRING_MAX) {
+		ywalk_error(w, node, key, "longer than %d bytes (allowed: %s)", POLICY_STRING_MAX,
+			    allowed);
 		return;
 	}
-	free(m->binary.value);
-	m->binary.value = strdup(s);
-	if (!m->binary.value)
+	if (glob_check(s, path, &e) < 0) {
+		ywalk_error_at(w, node, e.offset, key, "'%.40s' can never match: %s (allowed: %s)",
+			       s, e.why, allowed);
+		return;
+	}
+	free(t->value);
+	t->value = strdup(s);
+	if (!t->value)
 		w->oom = -ENOMEM;
-	m->binary.origin = ywalk_origin(w, node);
+	t->origin = ywalk_origin(w, node);
+}
+
+static void parse_name(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	parse_glob(w, node, key, false, &((struct policy_match *)base)->name);
+}
+
+static void parse_binary(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
+{
+	parse_glob(w, node, key, true, &((struct policy_match *)base)->binary);
 }
 
 static const struct yfield match_fields[] = {
-	FIELD("name", YF_STRING, struct policy_match, name),
+	FIELD("name", YF_CUSTOM, struct policy_match, name, .parse = parse_name),
 	FIELD("uuid", YF_CUSTOM, struct policy_match, uuid, .parse = parse_uuid),
 	FIELD("user", YF_CUSTOM, struct policy_match, user, .parse = parse_user),
 	FIELD("binary", YF_CUSTOM, struct policy_match, binary, .parse = parse_binary),
@@ -147,6 +166,8 @@ static void parse_vcpus(struct ywalk *w, yaml_node_t *node, const char *key, str
 			       what, POLICY_VCPU_LIMIT);
 		return;
 	}
+	if (e.message[0])
+		ywalk_warning(w, node, key, "'%.40s': %s", s, e.message);
 	cpuset_done(&t->cpus);
 	*t = (struct pcpus){ .set = true, .cpus = set, .origin = ywalk_origin(w, node) };
 }
@@ -257,7 +278,6 @@ static void vcpupin_item(struct ywalk *w, yaml_node_t *node, const char *key, vo
 	};
 	struct policy *p = base;
 	struct pin_entry e = {};
-	size_t allocated = p->cputune.n_vcpupin;
 
 	if (ywalk_mapping(w, node, key, fields, ARRAY_SIZE(fields), &e, NULL) && e.vcpus.set &&
 	    e.cpuset.set) {
@@ -271,7 +291,7 @@ static void vcpupin_item(struct ywalk *w, yaml_node_t *node, const char *key, vo
 					    list ?: "?", x->cpus.origin.line);
 				goto out;
 			}
-		if (GROW_ARRAY(p->cputune.vcpupin, allocated, p->cputune.n_vcpupin + 1) < 0) {
+		if (EXTEND_ARRAY(p->cputune.vcpupin, p->cputune.n_vcpupin) < 0) {
 			w->oom = -ENOMEM;
 			goto out;
 		}
@@ -295,7 +315,6 @@ static void iothreadpin_item(struct ywalk *w, yaml_node_t *node, const char *key
 	};
 	struct policy *p = base;
 	struct pin_entry e = {};
-	size_t allocated = p->cputune.n_iothreadpin;
 
 	if (ywalk_mapping(w, node, key, fields, ARRAY_SIZE(fields), &e, NULL) && e.iothread.value &&
 	    e.cpuset.set) {
@@ -308,8 +327,7 @@ static void iothreadpin_item(struct ywalk *w, yaml_node_t *node, const char *key
 					x->id, x->cpus.origin.line);
 				goto out;
 			}
-		if (GROW_ARRAY(p->cputune.iothreadpin, allocated, p->cputune.n_iothreadpin + 1) <
-		    0) {
+		if (EXTEND_ARRAY(p->cputune.iothreadpin, p->cputune.n_iothreadpin) < 0) {
 			w->oom = -ENOMEM;
 			goto out;
 		}
@@ -334,7 +352,6 @@ static void vcpusched_item(struct ywalk *w, yaml_node_t *node, const char *key, 
 	struct policy *p = base;
 	struct sched_entry e = {};
 	struct psched s;
-	size_t allocated = p->cputune.n_vcpusched;
 
 	if (ywalk_entry(w, node, key, fields, ARRAY_SIZE(fields), &e) && e.vcpus.set &&
 	    sched_entry_finish(w, node, key, &e, &s)) {
@@ -346,7 +363,7 @@ static void vcpusched_item(struct ywalk *w, yaml_node_t *node, const char *key, 
 					    x->sched.origin.line);
 				goto out;
 			}
-		if (GROW_ARRAY(p->cputune.vcpusched, allocated, p->cputune.n_vcpusched + 1) < 0) {
+		if (EXTEND_ARRAY(p->cputune.vcpusched, p->cputune.n_vcpusched) < 0) {
 			w->oom = -ENOMEM;
 			goto out;
 		}
@@ -378,8 +395,14 @@ static void iothread_ids(struct ywalk *w, yaml_node_t *node, const char *key, vo
 	const char *s;
 
 	if (node->type == YAML_SEQUENCE_NODE) {
-		size_t i = 0;
+		size_t i = 0, n = (size_t)(node->data.sequence.items.top -
+					   node->data.sequence.items.start);
 
+		if (n > POLICY_LIST_MAX) {
+			ywalk_error(w, node, key, "%zu entries (allowed: at most %d)", n,
+				    POLICY_LIST_MAX);
+			return;
+		}
 		for (yaml_node_item_t *it = node->data.sequence.items.start;
 		     it < node->data.sequence.items.top; it++, i++) {
 			struct pstr one = {};
@@ -436,9 +459,15 @@ static void iothreadsched_item(struct ywalk *w, yaml_node_t *node, const char *k
 
 		for (char *id = strtok_r(e.iothreads.value, ",", &save); id;
 		     id = strtok_r(NULL, ",", &save)) {
-			size_t allocated = p->cputune.n_iothreadsched;
 			bool dup = false;
 
+			if (p->cputune.n_iothreadsched >= POLICY_LIST_MAX) {
+				ywalk_error(w, node, key,
+					    "more than %d iothreads in iothreadsched (allowed: at "
+					    "most %d)",
+					    POLICY_LIST_MAX, POLICY_LIST_MAX);
+				break;
+			}
 			FOREACH_ARRAY (x, p->cputune.iothreadsched, p->cputune.n_iothreadsched)
 				dup = dup || streq(x->id, id);
 			if (dup) {
@@ -448,8 +477,8 @@ static void iothreadsched_item(struct ywalk *w, yaml_node_t *node, const char *k
 					    id);
 				continue;
 			}
-			if (GROW_ARRAY(p->cputune.iothreadsched, allocated,
-				       p->cputune.n_iothreadsched + 1) < 0 ||
+			if (EXTEND_ARRAY(p->cputune.iothreadsched, p->cputune.n_iothreadsched) <
+				    0 ||
 			    !(id = strdup(id))) {
 				w->oom = -ENOMEM;
 				break;
@@ -521,15 +550,16 @@ static void device_path(struct ywalk *w, yaml_node_t *node, const char *key, voi
 {
 	struct blkio_device *d = base;
 	const char *s = ywalk_scalar(w, node, key, "a block device path");
+	struct glob_error e;
 	struct stat st;
 
 	if (!s)
 		return;
-	if (s[0] != '/') {
-		ywalk_error(w, node, key,
-			    "'%.40s' is not absolute (allowed: a block device node "
-			    "like /dev/sda)",
-			    s);
+	if (path_check(s, &e) < 0) {
+		ywalk_error_at(w, node, e.offset, key,
+			       "'%.40s': %s (allowed: an absolute path without '.', '..' or '//', "
+			       "like /dev/sda or /dev/disk/by-id/...)",
+			       s, e.why);
 		return;
 	}
 	if (w->check_devices) {
@@ -567,7 +597,6 @@ static void device_item(struct ywalk *w, yaml_node_t *node, const char *key, voi
 	};
 	struct policy *p = base;
 	struct blkio_device d = {};
-	size_t allocated = p->blkiotune.n_devices;
 
 	if (!ywalk_entry(w, node, key, fields, ARRAY_SIZE(fields), &d) || !d.path)
 		goto out;
@@ -586,7 +615,7 @@ static void device_item(struct ywalk *w, yaml_node_t *node, const char *key, voi
 				    d.path, x->origin.line);
 			goto out;
 		}
-	if (GROW_ARRAY(p->blkiotune.devices, allocated, p->blkiotune.n_devices + 1) < 0) {
+	if (EXTEND_ARRAY(p->blkiotune.devices, p->blkiotune.n_devices) < 0) {
 		w->oom = -ENOMEM;
 		goto out;
 	}
@@ -726,43 +755,10 @@ static void numatune_section(struct ywalk *w, yaml_node_t *node, const char *key
 			    hint_section);
 }
 
-static void parser_error(const yaml_parser_t *parser, const char *text, size_t size,
-			 const char *path, struct diag_list *diags, int *oom)
-{
-	const yaml_mark_t *m = &parser->problem_mark;
-	int r;
-
-	if (parser->error == YAML_MEMORY_ERROR) {
-		*oom = -ENOMEM;
-		return;
-	}
-	if (parser->error == YAML_READER_ERROR)
-		r = diag_add(diags, DIAG_ERROR, path, 0, 0, NULL,
-			     "not valid UTF-8 text at byte %zu: %s (allowed: YAML in UTF-8)",
-			     parser->problem_offset, parser->problem ?: "?");
-	else if (m->index < size && text[m->index] == '\t')
-		r = diag_add(diags, DIAG_ERROR, path, (unsigned)m->line + 1,
-			     (unsigned)m->column + 1, NULL,
-			     "YAML syntax: a tab (allowed: spaces; YAML does not allow tabs for "
-			     "indentation)");
-	else if (parser->context)
-		r = diag_add(diags, DIAG_ERROR, path, (unsigned)m->line + 1,
-			     (unsigned)m->column + 1, NULL, "YAML syntax: %s %s (from line %zu)",
-			     parser->problem ?: "?", parser->context,
-			     parser->context_mark.line + 1);
-	else
-		r = diag_add(diags, DIAG_ERROR, path, (unsigned)m->line + 1,
-			     (unsigned)m->column + 1, NULL, "YAML syntax: %s",
-			     parser->problem ?: "?");
-	if (r < 0)
-		*oom = r;
-}
-
 static int walk_document(struct ywalk *w, yaml_node_t *root, struct policy *p)
 {
-	int r;
-
 	char buf[80];
+	int r;
 
 	p->origin = ywalk_origin(w, root);
 	if (root->type == YAML_MAPPING_NODE)
@@ -773,56 +769,36 @@ static int walk_document(struct ywalk *w, yaml_node_t *root, struct policy *p)
 			    "a policy document is a mapping, got %s (allowed keys: match, cputune, "
 			    "memtune, blkiotune, numatune, disks)",
 			    ywalk_describe(root, buf, sizeof(buf)));
-	if (w->budget == 0)
-		ywalk_error(w, root, NULL,
-			    "the document is too large to check (more than %d nodes, counting "
-			    "aliases)",
-			    WALK_BUDGET);
 	r = policy_check_document(p, w->diags);
 	return r < 0 ? r : w->oom;
 }
 
-int policy_parse(const char *path, const char *text, size_t size, const struct policy_env *env,
-		 struct policy_file **ret, struct diag_list *diags)
+/* The documents of one file, each walked as it is composed (yaml-load bounds the work). */
+static int parse_documents(struct yload *l, struct policy_file *f, const struct policy_env *env,
+			   struct diag_list *diags)
 {
-	_cleanup_(policy_file_freep) struct policy_file *f = calloc(1, sizeof(*f));
-	size_t allocated = 0, errors_before = diags->n_errors;
-	yaml_parser_t parser;
-	int oom = 0;
+	size_t allocated = 0;
+	int r;
 
-	if (!f || !(f->path = strdup(path)))
-		return -ENOMEM;
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
-	while (oom == 0) {
+	for (;;) {
 		yaml_document_t doc;
-		yaml_node_t *root;
 		struct ywalk w;
 
-		if (!yaml_parser_load(&parser, &doc)) {
-			parser_error(&parser, text, size, f->path, diags, &oom);
-			break;
-		}
-		root = yaml_document_get_root_node(&doc);
-		if (!root) {
-			yaml_document_delete(&doc);
-			break;
-		}
+		r = yload_next(l, &doc, diags);
+		if (r <= 0)
+			return r == -EINVAL ? 0 : r;
 		if (f->n_docs >= POLICY_DOCUMENTS_PER_FILE) {
-			oom = diag_add(diags, DIAG_ERROR, f->path,
-				       (unsigned)doc.start_mark.line + 1,
-				       (unsigned)doc.start_mark.column + 1, NULL,
-				       "more than %d documents in one file (allowed: at most %d; "
-				       "split the file)",
-				       POLICY_DOCUMENTS_PER_FILE, POLICY_DOCUMENTS_PER_FILE);
+			r = diag_add(diags, DIAG_ERROR, f->path, (unsigned)doc.start_mark.line + 1,
+				     (unsigned)doc.start_mark.column + 1, NULL,
+				     "more than %d documents in one file (allowed: at most %d; "
+				     "split the file)",
+				     POLICY_DOCUMENTS_PER_FILE, POLICY_DOCUMENTS_PER_FILE);
 			yaml_document_delete(&doc);
-			break;
+			return r;
 		}
 		if (GROW_ARRAY(f->docs, allocated, f->n_docs + 1) < 0) {
 			yaml_document_delete(&doc);
-			oom = -ENOMEM;
-			break;
+			return -ENOMEM;
 		}
 		w = (struct ywalk){
 			.doc = &doc,
@@ -831,14 +807,34 @@ int policy_parse(const char *path, const char *text, size_t size, const struct p
 			.topo = env->topo,
 			.check_devices = env->check_devices,
 			.check_users = env->check_users,
-			.budget = WALK_BUDGET,
 		};
-		oom = walk_document(&w, root, &f->docs[f->n_docs++]);
+		r = walk_document(&w, yaml_document_get_root_node(&doc), &f->docs[f->n_docs++]);
 		yaml_document_delete(&doc);
+		if (r < 0)
+			return r;
 	}
-	yaml_parser_delete(&parser);
-	if (oom < 0)
-		return oom;
+}
+
+int policy_parse(const char *path, const char *text, size_t size, const struct policy_env *env,
+		 struct policy_file **ret, struct diag_list *diags)
+{
+	_cleanup_(policy_file_freep) struct policy_file *f = calloc(1, sizeof(*f));
+	size_t errors_before = diags->n_errors;
+	struct yload l;
+	int r;
+
+	if (!f || !(f->path = strdup(path)))
+		return -ENOMEM;
+	r = yload_init(&l, f->path, text, size);
+	if (r < 0)
+		return r;
+	diag_file_begin(diags);
+	r = parse_documents(&l, f, env, diags);
+	f->n_nodes = l.nodes;
+	yload_done(&l);
+	r = diag_file_end(diags, f->path) ?: r;
+	if (r < 0)
+		return r;
 	if (diags->n_errors > errors_before)
 		return -EINVAL;
 	*ret = TAKE_PTR(f);

@@ -178,12 +178,11 @@ static int merge_vcpupin(struct policy *dst, const struct policy *src)
 {
 	FOREACH_ARRAY (e, src->cputune.vcpupin, src->cputune.n_vcpupin) {
 		struct vcpu_pin copy = { .cpus = { .set = true, .origin = e->cpus.origin } };
-		size_t allocated = dst->cputune.n_vcpupin;
 		int r;
 
 		TAKE_OVER_VCPUS(dst->cputune.vcpupin, dst->cputune.n_vcpupin, &e->vcpus,
 				vcpu_pin_done);
-		r = GROW_ARRAY(dst->cputune.vcpupin, allocated, dst->cputune.n_vcpupin + 1);
+		r = EXTEND_ARRAY(dst->cputune.vcpupin, dst->cputune.n_vcpupin);
 		if (r >= 0)
 			r = cpuset_copy(&copy.vcpus, &e->vcpus);
 		if (r >= 0)
@@ -201,12 +200,11 @@ static int merge_vcpusched(struct policy *dst, const struct policy *src)
 {
 	FOREACH_ARRAY (e, src->cputune.vcpusched, src->cputune.n_vcpusched) {
 		struct vcpu_sched copy = { .sched = e->sched };
-		size_t allocated = dst->cputune.n_vcpusched;
 		int r;
 
 		TAKE_OVER_VCPUS(dst->cputune.vcpusched, dst->cputune.n_vcpusched, &e->vcpus,
 				vcpu_sched_done);
-		r = GROW_ARRAY(dst->cputune.vcpusched, allocated, dst->cputune.n_vcpusched + 1);
+		r = EXTEND_ARRAY(dst->cputune.vcpusched, dst->cputune.n_vcpusched);
 		if (r >= 0)
 			r = cpuset_copy(&copy.vcpus, &e->vcpus);
 		if (r < 0) {
@@ -222,15 +220,13 @@ static int merge_iothreadpin(struct policy *dst, const struct policy *src)
 {
 	FOREACH_ARRAY (e, src->cputune.iothreadpin, src->cputune.n_iothreadpin) {
 		struct iothread_pin *d = NULL;
-		size_t allocated = dst->cputune.n_iothreadpin;
 		int r;
 
 		FOREACH_ARRAY (x, dst->cputune.iothreadpin, dst->cputune.n_iothreadpin)
 			if (streq(x->id, e->id))
 				d = x;
 		if (!d) {
-			r = GROW_ARRAY(dst->cputune.iothreadpin, allocated,
-				       dst->cputune.n_iothreadpin + 1);
+			r = EXTEND_ARRAY(dst->cputune.iothreadpin, dst->cputune.n_iothreadpin);
 			if (r < 0)
 				return r;
 			d = &dst->cputune.iothreadpin[dst->cputune.n_iothreadpin++];
@@ -249,15 +245,13 @@ static int merge_iothreadsched(struct policy *dst, const struct policy *src)
 {
 	FOREACH_ARRAY (e, src->cputune.iothreadsched, src->cputune.n_iothreadsched) {
 		struct iothread_sched *d = NULL;
-		size_t allocated = dst->cputune.n_iothreadsched;
 		int r;
 
 		FOREACH_ARRAY (x, dst->cputune.iothreadsched, dst->cputune.n_iothreadsched)
 			if (streq(x->id, e->id))
 				d = x;
 		if (!d) {
-			r = GROW_ARRAY(dst->cputune.iothreadsched, allocated,
-				       dst->cputune.n_iothreadsched + 1);
+			r = EXTEND_ARRAY(dst->cputune.iothreadsched, dst->cputune.n_iothreadsched);
 			if (r < 0)
 				return r;
 			d = &dst->cputune.iothreadsched[dst->cputune.n_iothreadsched++];
@@ -274,14 +268,12 @@ static int merge_devices(struct policy *dst, const struct policy *src)
 {
 	FOREACH_ARRAY (e, src->blkiotune.devices, src->blkiotune.n_devices) {
 		struct blkio_device *d = NULL;
-		size_t allocated = dst->blkiotune.n_devices;
 
 		FOREACH_ARRAY (x, dst->blkiotune.devices, dst->blkiotune.n_devices)
 			if (streq(x->path, e->path))
 				d = x;
 		if (!d) {
-			int r = GROW_ARRAY(dst->blkiotune.devices, allocated,
-					   dst->blkiotune.n_devices + 1);
+			int r = EXTEND_ARRAY(dst->blkiotune.devices, dst->blkiotune.n_devices);
 			if (r < 0)
 				return r;
 			d = &dst->blkiotune.devices[dst->blkiotune.n_devices++];

@@ -156,6 +156,7 @@ struct policy_file {
 	char *path;
 	struct policy *docs;
 	size_t n_docs;
+	size_t n_nodes; /* YAML nodes read, aliases counted as what they repeat (yaml-load.h) */
 };
 
 /* Who a VM is, for matching. NULL / !uid_set = not known (a policy that asks for it won't fit). */

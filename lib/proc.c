@@ -201,24 +201,30 @@ int proc_read_comm(int proc_fd, pid_t pid, pid_t tid, char **ret)
 	return 0;
 }
 
-int proc_read_status_field(int proc_fd, pid_t pid, pid_t tid, const char *field, char **ret)
+int proc_status_field_parse(const char *buf, const char *field, char **ret)
 {
-	_cleanup_free_ char *buf = NULL;
 	size_t n = strlen(field);
-	int r = read_task_file(proc_fd, pid, tid, "status", &buf);
 
-	if (r < 0)
-		return r;
-	for (char *line = buf; line && *line;
+	for (const char *line = buf; line && *line;
 	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		if (strncmp(line, field, n) == 0 && line[n] == ':') {
-			char *v = line + n + 1;
+			const char *v = line + n + 1;
 
 			v += strspn(v, " \t");
 			*ret = strndup(v, strcspn(v, "\n"));
 			return *ret ? 0 : -ENOMEM;
 		}
 	return -ENODATA;
+}
+
+int proc_read_status_field(int proc_fd, pid_t pid, pid_t tid, const char *field, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = read_task_file(proc_fd, pid, tid, "status", &buf);
+
+	if (r < 0)
+		return r;
+	return proc_status_field_parse(buf, field, ret);
 }
 
 int proc_syscall_parse(const char *buf, struct proc_syscall *ret)
@@ -275,12 +281,26 @@ static bool list_has(const char *list, const char *controller)
  * 0::/
  * controller NULL asks for the unified ("0::") line.
  */
-int proc_read_cgroup(int proc_fd, pid_t pid, pid_t tid, const char *controller, char **ret)
+int proc_cgroup_parse(const char *buf, const char *controller, char **ret)
 {
-	_cleanup_free_ char *buf = NULL;
-	int r = proc_read_cgroup_file(proc_fd, pid, tid, &buf);
+	for (const char *line = buf; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t len = strcspn(line, "\n");
+		const char *ctrls = memchr(line, ':', len), *path;
+		_cleanup_free_ char *list = NULL;
 
-	return r < 0 ? r : proc_cgroup_find(buf, controller, ret);
+		if (!ctrls || !(path = memchr(ctrls + 1, ':', len - (size_t)(ctrls + 1 - line))))
+			continue;
+		list = strndup(ctrls + 1, (size_t)(path - ctrls - 1));
+		if (!list)
+			return -ENOMEM;
+		if (controller ? list_has(list, controller) : *list == '\0') {
+			path++;
+			*ret = strndup(path, len - (size_t)(path - line));
+			return *ret ? 0 : -ENOMEM;
+		}
+	}
+	return -ENODATA;
 }
 
 int proc_read_cgroup_file(int proc_fd, pid_t pid, pid_t tid, char **ret)
@@ -288,24 +308,12 @@ int proc_read_cgroup_file(int proc_fd, pid_t pid, pid_t tid, char **ret)
 	return read_task_file(proc_fd, pid, tid, "cgroup", ret);
 }
 
-int proc_cgroup_find(const char *text, const char *controller, char **ret)
+int proc_read_cgroup(int proc_fd, pid_t pid, pid_t tid, const char *controller, char **ret)
 {
-	_cleanup_free_ char *buf = strdup(text);
-	char *save = NULL;
+	_cleanup_free_ char *buf = NULL;
+	int r = proc_read_cgroup_file(proc_fd, pid, tid, &buf);
 
-	if (!buf)
-		return -ENOMEM;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *ctrls = strchr(line, ':'), *path;
-
-		if (!ctrls || !(path = strchr(ctrls + 1, ':')))
-			continue;
-		*path++ = '\0';
-		ctrls++;
-		if (controller ? list_has(ctrls, controller) : *ctrls == '\0') {
-			*ret = strdup(path);
-			return *ret ? 0 : -ENOMEM;
-		}
-	}
-	return -ENODATA;
+	if (r < 0)
+		return r;
+	return proc_cgroup_parse(buf, controller, ret);
 }

@@ -49,7 +49,13 @@ int proc_read_cmdline(int proc_fd, pid_t pid, char **ret, size_t *ret_size);
 /* comm without its newline. */
 int proc_read_comm(int proc_fd, pid_t pid, pid_t tid, char **ret);
 
-/* One "Name:\tvalue" line of status, value without leading blanks. -ENODATA if absent. */
+/*
+ * One "Name:\tvalue" line of status, value without leading blanks. -ENODATA if absent.
+ *   Name:	CPU 0/KVM
+ *   Uid:	107	107	107	107
+ *   SigBlk:	0000000010002240
+ */
+int proc_status_field_parse(const char *buf, const char *field, char **ret);
 int proc_read_status_field(int proc_fd, pid_t pid, pid_t tid, const char *field, char **ret);
 
 /*
@@ -63,9 +69,11 @@ struct proc_syscall {
 int proc_syscall_parse(const char *buf, struct proc_syscall *ret);
 int proc_read_syscall(int proc_fd, pid_t pid, pid_t tid, struct proc_syscall *ret);
 
-/* The cgroup file's line for the unified hierarchy ("0::/path") or a v1 controller. */
+/*
+ * The path of the cgroup file's line for the unified hierarchy ("0::/path", controller NULL) or
+ * a v1 controller ("4:cpu,cpuacct:/path"). -ENODATA if there is none.
+ */
+int proc_cgroup_parse(const char *buf, const char *controller, char **ret);
 int proc_read_cgroup(int proc_fd, pid_t pid, pid_t tid, const char *controller, char **ret);
-/* The same in two steps: the whole file (one read, to ask it about several hierarchies), and
- * the path of one hierarchy's line in it (-ENODATA when it has none). */
+/* The whole file in one read, to ask proc_cgroup_parse() about several hierarchies. */
 int proc_read_cgroup_file(int proc_fd, pid_t pid, pid_t tid, char **ret);
-int proc_cgroup_find(const char *text, const char *controller, char **ret);

@@ -5,77 +5,36 @@
 
 #include "macro.h"
 #include "qemu-cmdline.h"
-#include "size.h"
+#include "qemu-opts.h"
+#include "qemu-smp.h"
 
-/* One key=value of a QemuOpts string; both point into a private copy. */
-struct opt {
-	const char *key;
-	const char *value;
+/* A -chardev (or the one -qmp unix:... makes), by its id. */
+struct chardev {
+	char *id;
+	char *path; /* a unix socket QEMU listens on (server=on, path=, not abstract), else NULL */
 };
 
-struct opts {
-	char *copy;
-	struct opt items[64];
-	size_t n;
+/* A monitor of mode control (-qmp, -qmp-pretty, -mon mode=control), by its chardev's id. */
+struct monitor {
+	char *chardev;
+	size_t compat; /* -qmp unix:...: 1 + the index of the chardev it made; 0: by id */
 };
 
-/*
- * Splits "v1,k2=v2,,x,flag" into pairs. ",," is a literal comma. A bare first item is
- * implied_key=item; any other bare item is item=on, or "noitem" → item=off.
- */
-static int opts_split(const char *s, const char *implied_key, struct opts *ret)
-{
-	char *w;
-
-	*ret = (struct opts){ .copy = strdup(s) };
-	if (!ret->copy)
-		return -ENOMEM;
-	w = ret->copy;
-	for (const char *r = s; ret->n < ARRAY_SIZE(ret->items);) {
-		char *item = w, *eq;
-
-		for (; *r; r++) {
-			if (*r == ',' && r[1] == ',') {
-				*w++ = ',';
-				r++;
-			} else if (*r == ',')
-				break;
-			else
-				*w++ = *r;
-		}
-		*w++ = '\0';
-		eq = strchr(item, '=');
-		if (eq) {
-			*eq = '\0';
-			ret->items[ret->n++] = (struct opt){ item, eq + 1 };
-		} else if (ret->n == 0 && implied_key)
-			ret->items[ret->n++] = (struct opt){ implied_key, item };
-		else if (strncmp(item, "no", 2) == 0 && item[2])
-			ret->items[ret->n++] = (struct opt){ item + 2, "off" };
-		else if (*item)
-			ret->items[ret->n++] = (struct opt){ item, "on" };
-		if (!*r)
-			break;
-		r++;
-	}
-	return 0;
-}
-
-static const char *opts_get(const struct opts *o, const char *key)
-{
-	const char *v = NULL;
-
-	/* The last one wins, as in QEMU. */
-	for (size_t i = 0; i < o->n; i++)
-		if (streq(o->items[i].key, key))
-			v = o->items[i].value;
-	return v;
-}
-
-static bool is_on(const char *v)
-{
-	return streq(v, "on") || streq(v, "yes") || streq(v, "true") || streq(v, "y");
-}
+/* What the walk collects before it is resolved (the later of repeated keys wins). */
+struct state {
+	struct qemu_cmdline c;
+	char *guest, *process;
+	int debug_threads; /* -1 not given */
+	char *machine_type, *machine_accel;
+	struct qemu_smp_given smp; /* owned strings */
+	bool icount;
+	struct qemu_accel_try accels[QEMU_ACCELS_MAX]; /* -accel, in order */
+	size_t n_accels;
+	struct chardev *chardevs;
+	size_t n_chardevs;
+	struct monitor *monitors;
+	size_t n_monitors;
+};
 
 static int set_string(char **dst, const char *v)
 {
@@ -91,309 +50,618 @@ static int set_string(char **dst, const char *v)
 	return 0;
 }
 
-static void set_unsigned(unsigned *dst, const char *v)
+/* "6B29FC40-CA47-1067-B31D-00DD010662DA" → lower case; QEMU refuses any other form. */
+static int set_uuid(struct state *s, const char *v)
 {
-	int64_t n;
-
-	if (v && parse_int64(v, &n) == 0 && n >= 0 && n <= 1 << 20)
-		*dst = (unsigned)n;
+	if (!v || strlen(v) != 36)
+		return 0;
+	for (size_t i = 0; i < 36; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? v[i] != '-'
+							      : !isxdigit((unsigned char)v[i]))
+			return 0;
+	if (set_string(&s->c.uuid, v) < 0)
+		return -ENOMEM;
+	for (char *c = s->c.uuid; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return 0;
 }
 
-static int parse_name(struct qemu_cmdline *c, const char *value)
+static int parse_name(struct state *s, const char *value)
 {
-	struct opts o;
+	struct qemu_opts o;
 	const char *dt;
-	int r = opts_split(value, "guest", &o);
+	int r = qemu_opts_parse(value, "guest", &o);
 
 	if (r < 0)
 		return r;
-	r = set_string(&c->name, opts_get(&o, "guest"));
+	r = set_string(&s->guest, qemu_opts_get(&o, "guest"));
 	if (r >= 0)
-		r = set_string(&c->process_name, opts_get(&o, "process"));
-	dt = opts_get(&o, "debug-threads");
-	if (dt)
-		c->debug_threads = is_on(dt);
-	free(o.copy);
+		r = set_string(&s->process, qemu_opts_get(&o, "process"));
+	dt = qemu_opts_get(&o, "debug-threads");
+	if (dt && qemu_parse_bool(dt) >= 0)
+		s->debug_threads = qemu_parse_bool(dt);
+	qemu_opts_done(&o);
 	return r;
 }
 
-/* -smp, or -machine smp.KEY (prefix "smp."). */
-static void parse_smp_keys(struct qemu_cmdline *c, const struct opts *o, const char *prefix)
+/* One -smp key (prefix "" for -smp, "smp." for -machine): the later value wins. */
+static int smp_key(struct state *s, const struct qemu_opts *o, const char *prefix)
 {
 	static const struct {
 		const char *key;
 		size_t offset;
 	} keys[] = {
-		{ "cpus", offsetof(struct qemu_cmdline, vcpus) },
-		{ "maxcpus", offsetof(struct qemu_cmdline, maxcpus) },
-		{ "sockets", offsetof(struct qemu_cmdline, sockets) },
-		{ "dies", offsetof(struct qemu_cmdline, dies) },
-		{ "clusters", offsetof(struct qemu_cmdline, clusters) },
-		{ "cores", offsetof(struct qemu_cmdline, cores) },
-		{ "threads", offsetof(struct qemu_cmdline, threads) },
+		{ "cpus", offsetof(struct qemu_smp_given, cpus) },
+		{ "maxcpus", offsetof(struct qemu_smp_given, maxcpus) },
+		{ "drawers", offsetof(struct qemu_smp_given, drawers) },
+		{ "books", offsetof(struct qemu_smp_given, books) },
+		{ "sockets", offsetof(struct qemu_smp_given, sockets) },
+		{ "dies", offsetof(struct qemu_smp_given, dies) },
+		{ "clusters", offsetof(struct qemu_smp_given, clusters) },
+		{ "modules", offsetof(struct qemu_smp_given, modules) },
+		{ "cores", offsetof(struct qemu_smp_given, cores) },
+		{ "threads", offsetof(struct qemu_smp_given, threads) },
 	};
 	char key[32];
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		char **slot = (char **)((char *)&s->smp + keys[i].offset);
+
 		(void)snprintf(key, sizeof(key), "%s%s", prefix, keys[i].key);
-		set_unsigned((unsigned *)((char *)c + keys[i].offset), opts_get(o, key));
+		if (set_string(slot, qemu_opts_get(o, key)) < 0)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
-static void parse_accel(struct qemu_cmdline *c, const char *accel)
+static enum qemu_accel accel_from_name(const char *name)
 {
-	/* "kvm:tcg" tries in order; the first one is what runs on a host with KVM. */
-	if (c->accel != QEMU_ACCEL_UNKNOWN || !accel)
-		return;
-	if (strncmp(accel, "kvm", 3) == 0)
-		c->accel = QEMU_ACCEL_KVM;
-	else if (strncmp(accel, "tcg", 3) == 0)
-		c->accel = QEMU_ACCEL_TCG;
-	else
-		c->accel = QEMU_ACCEL_OTHER;
+	if (streq(name, "kvm"))
+		return QEMU_ACCEL_KVM;
+	if (streq(name, "tcg"))
+		return QEMU_ACCEL_TCG;
+	if (streq(name, "xen") || streq(name, "hvf") || streq(name, "whpx") ||
+	    streq(name, "nvmm") || streq(name, "qtest"))
+		return QEMU_ACCEL_OTHER;
+	return QEMU_ACCEL_UNKNOWN; /* QEMU reports it invalid and tries the next */
 }
 
-static int parse_opts_option(struct qemu_cmdline *c, const char *option, const char *value)
+static int parse_opts_option(struct state *s, const char *option, const char *value)
 {
-	const char *implied = streq(option, "smp")	 ? "cpus"
-			      : streq(option, "machine") ? "type"
-			      : streq(option, "accel")	 ? "accel"
-							 : NULL;
-	const char *v;
-	struct opts o;
-	int r = opts_split(value, implied, &o);
+	bool smp = streq(option, "smp");
+	struct qemu_opts o;
+	int r = qemu_opts_parse(value, smp ? "cpus" : "type", &o);
 
 	if (r < 0)
 		return r;
-	if (streq(option, "smp"))
-		parse_smp_keys(c, &o, "");
-	else if (streq(option, "machine")) {
-		parse_smp_keys(c, &o, "smp.");
-		parse_accel(c, opts_get(&o, "accel"));
-	} else if (streq(option, "accel")) {
-		parse_accel(c, opts_get(&o, "accel"));
-		v = opts_get(&o, "thread");
-		if (c->accel == QEMU_ACCEL_TCG && v && streq(v, "single"))
-			c->tcg_single_thread = true;
+	if (smp)
+		r = smp_key(s, &o, "");
+	else {
+		r = smp_key(s, &o, "smp.");
+		if (r >= 0)
+			r = set_string(&s->machine_type, qemu_opts_get(&o, "type"));
+		if (r >= 0)
+			r = set_string(&s->machine_accel, qemu_opts_get(&o, "accel"));
 	}
-	free(o.copy);
+	qemu_opts_done(&o);
+	return r;
+}
+
+static int parse_accel(struct state *s, const char *value)
+{
+	struct qemu_opts o;
+	const char *accel, *thread;
+	int r = qemu_opts_parse(value, "accel", &o);
+
+	if (r < 0)
+		return r;
+	accel = qemu_opts_get(&o, "accel");
+	thread = qemu_opts_get(&o, "thread");
+	if (accel && s->n_accels < ARRAY_SIZE(s->accels))
+		s->accels[s->n_accels++] = (struct qemu_accel_try){
+			.accel = accel_from_name(accel),
+			.single_thread = thread && streq(thread, "single"),
+		};
+	qemu_opts_done(&o);
 	return 0;
 }
 
-static int add_iothread(struct qemu_cmdline *c, const char *id)
+static int parse_object(struct state *s, const char *value)
 {
-	char **v;
-
-	if (!id)
-		return 0;
-	v = realloc(c->iothreads, (c->n_iothreads + 1) * sizeof(char *));
-	if (!v)
-		return -ENOMEM;
-	c->iothreads = v;
-	v[c->n_iothreads] = strdup(id);
-	if (!v[c->n_iothreads])
-		return -ENOMEM;
-	c->n_iothreads++;
-	return 0;
-}
-
-static int parse_object(struct qemu_cmdline *c, const char *value)
-{
-	struct opts o;
-	int r;
+	struct qemu_opts o = {};
+	const char *id = NULL;
+	json_object *j = NULL;
+	int r = 0;
 
 	if (value[0] == '{') {
-		struct json_object *j = json_tokener_parse(value), *type, *id;
+		json_object *type, *jid;
 
+		j = json_tokener_parse(value);
 		if (j && json_object_object_get_ex(j, "qom-type", &type) &&
 		    streq(json_object_get_string(type), "iothread") &&
-		    json_object_object_get_ex(j, "id", &id))
-			r = add_iothread(c, json_object_get_string(id));
-		else
-			r = 0;
-		json_object_put(j);
-		return r;
+		    json_object_object_get_ex(j, "id", &jid))
+			id = json_object_get_string(jid);
+	} else {
+		r = qemu_opts_parse(value, "qom-type", &o);
+		if (r < 0)
+			return r;
+		if (streq(qemu_opts_get(&o, "qom-type"), "iothread"))
+			id = o.id;
 	}
-	r = opts_split(value, "qom-type", &o);
-	if (r < 0)
-		return r;
-	if (streq(opts_get(&o, "qom-type"), "iothread"))
-		r = add_iothread(c, opts_get(&o, "id"));
-	free(o.copy);
+	if (id && *id && (r = EXTEND_ARRAY(s->c.iothreads, s->c.n_iothreads)) >= 0) {
+		s->c.iothreads[s->c.n_iothreads] = strdup(id);
+		r = s->c.iothreads[s->c.n_iothreads] ? 0 : -ENOMEM;
+		s->c.n_iothreads += r >= 0;
+	}
+	json_object_put(j);
+	qemu_opts_done(&o);
 	return r;
 }
 
-/* A -chardev socket that QEMU listens on: remembered until a -mon names it. */
-struct chardev {
-	char id[128];
-	char path[4096];
-};
-
-struct parse_state {
-	struct chardev chardevs[16];
-	size_t n_chardevs;
-	char mon_chardev[128];
-};
-
-/* "unix:PATH,server=on,wait=off" (or the legacy "unix:PATH,server,nowait"). */
-static int parse_qmp(struct qemu_cmdline *c, const char *value)
+/* Adds the chardev opts describe (id: the -chardev's, or the label -qmp gives its own). */
+static int add_chardev(struct state *s, const char *id, bool socket, const struct qemu_opts *o)
 {
-	struct opts o;
-	const char *server;
+	const char *path = qemu_opts_get(o, "path"), *server = qemu_opts_get(o, "server");
+	const char *abstract = qemu_opts_get(o, "abstract"), *fd = qemu_opts_get(o, "fd");
+	bool listening = socket && path && !fd && server && qemu_parse_bool(server) == 1 &&
+			 !(abstract && qemu_parse_bool(abstract) == 1);
+	struct chardev d = {};
+	int r = EXTEND_ARRAY(s->chardevs, s->n_chardevs);
+
+	if (r < 0)
+		return r;
+	if ((id && !(d.id = strdup(id))) || (listening && !(d.path = strdup(path)))) {
+		free(d.id);
+		return -ENOMEM;
+	}
+	s->chardevs[s->n_chardevs++] = d;
+	return 0;
+}
+
+static int add_monitor(struct state *s, const char *chardev, size_t compat)
+{
+	struct monitor m = { .compat = compat };
+	int r = EXTEND_ARRAY(s->monitors, s->n_monitors);
+
+	if (r < 0)
+		return r;
+	if (chardev && !(m.chardev = strdup(chardev)))
+		return -ENOMEM;
+	s->monitors[s->n_monitors++] = m;
+	return 0;
+}
+
+/*
+ * -qmp and -qmp-pretty (monitor_parse()): "chardev:ID" names a -chardev (QEMU keeps 31
+ * characters of it); otherwise the legacy chardev syntax, of which only "unix:PATH,..." (a
+ * socket whose first item is the path) can be a socket to connect to.
+ */
+static int parse_qmp(struct state *s, const char *value)
+{
+	struct qemu_opts o;
+	char label[32];
 	int r;
 
-	if (strncmp(value, "unix:", 5) != 0 || c->qmp_socket)
-		return 0;
-	r = opts_split(value + 5, "path", &o);
+	if (strncmp(value, "chardev:", 8) == 0) {
+		(void)snprintf(label, sizeof(label), "%s", value + 8);
+		return add_monitor(s, label, 0);
+	}
+	if (strncmp(value, "mon:", 4) == 0)
+		value += 4;
+	if (strncmp(value, "unix:", 5) != 0)
+		return add_monitor(s, NULL, 0); /* stdio, tcp:, pty, ...: nothing kvmtune uses */
+	r = qemu_opts_parse(value + 5, "path", &o);
 	if (r < 0)
 		return r;
-	server = opts_get(&o, "server");
-	if (server && is_on(server))
-		r = set_string(&c->qmp_socket, opts_get(&o, "path"));
-	free(o.copy);
+	r = add_chardev(s, NULL, /* socket= */ true, &o);
+	if (r >= 0)
+		r = add_monitor(s, NULL, s->n_chardevs);
+	qemu_opts_done(&o);
 	return r;
 }
 
-static int parse_chardev(struct parse_state *s, const char *value)
+static int parse_chardev(struct state *s, const char *value)
 {
-	struct opts o;
-	const char *id, *path, *server, *abstract;
-	int r = opts_split(value, "backend", &o);
+	struct qemu_opts o;
+	int r = qemu_opts_parse(value, "backend", &o);
 
 	if (r < 0)
 		return r;
-	id = opts_get(&o, "id");
-	path = opts_get(&o, "path");
-	server = opts_get(&o, "server");
-	abstract = opts_get(&o, "abstract");
-	if (streq(opts_get(&o, "backend"), "socket") && id && path && server && is_on(server) &&
-	    !(abstract && is_on(abstract)) && s->n_chardevs < ARRAY_SIZE(s->chardevs)) {
-		struct chardev *d = &s->chardevs[s->n_chardevs++];
-
-		(void)snprintf(d->id, sizeof(d->id), "%s", id);
-		(void)snprintf(d->path, sizeof(d->path), "%s", path);
-	}
-	free(o.copy);
-	return 0;
+	if (o.id)
+		r = add_chardev(s, o.id, streq(qemu_opts_get(&o, "backend"), "socket"), &o);
+	qemu_opts_done(&o);
+	return r;
 }
 
-static int parse_mon(struct parse_state *s, const char *value)
+static int parse_mon(struct state *s, const char *value)
 {
-	struct opts o;
+	struct qemu_opts o;
 	const char *chardev, *mode;
-	int r = opts_split(value, "chardev", &o);
+	int r = qemu_opts_parse(value, "chardev", &o);
 
 	if (r < 0)
 		return r;
-	chardev = opts_get(&o, "chardev");
-	mode = opts_get(&o, "mode");
-	if (chardev && mode && streq(mode, "control") && !s->mon_chardev[0])
-		(void)snprintf(s->mon_chardev, sizeof(s->mon_chardev), "%s", chardev);
-	free(o.copy);
-	return 0;
+	chardev = qemu_opts_get(&o, "chardev");
+	mode = qemu_opts_get(&o, "mode");
+	if (chardev && mode && streq(mode, "control"))
+		r = add_monitor(s, chardev, 0);
+	qemu_opts_done(&o);
+	return r;
 }
 
-/* Options that take no value (QEMU 7.2's qemu-options.hx); every other option takes one. */
-static bool option_has_value(const char *o)
+static int parse_smbios(struct state *s, const char *value)
 {
-	static const char *const flags[] = {
-		"S",	     "daemonize", "enable-fips",     "enable-kvm",     "full-screen",
-		"h",	     "help",	  "no-acpi",	     "no-fd-bootchk",  "no-hpet",
-		"no-quit",   "no-reboot", "no-shutdown",     "no-user-config", "nodefaults",
-		"nographic", "old-param", "only-migratable", "portrait",       "preconfig",
-		"s",	     "sdl",	  "semihosting",     "singlestep",     "snapshot",
-		"usb",	     "version",	  "win2k-hack",	     "xen-attach",     "alt-grab",
-		"ctrl-grab", "curses",	  "no-frame",
-	};
+	struct qemu_opts o;
+	const char *type;
+	int r = qemu_opts_parse(value, NULL, &o);
 
-	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
-		if (streq(o, flags[i]))
-			return false;
-	return true;
+	if (r < 0)
+		return r;
+	/* smbios_entry_add(): file= wins; the type is read with strtoul(..., 0) */
+	type = qemu_opts_get(&o, "type");
+	if (!qemu_opts_get(&o, "file") && type && strtoul(type, NULL, 0) == 1)
+		r = set_uuid(s, qemu_opts_get(&o, "uuid"));
+	qemu_opts_done(&o);
+	return r;
 }
 
-static int parse_option(struct qemu_cmdline *c, struct parse_state *s, const char *o, const char *v)
+/*
+ * Options that take no argument: QEMU 7.2's (qemu-options.hx, DEF(..., 0, ...)) and those of
+ * older QEMUs that command lines still carry. Every other known option takes the next argument
+ * whatever it is; an option neither list knows (a newer QEMU's) is taken to have no argument
+ * when what follows it is an option itself.
+ */
+static const char *const flag_options[] = {
+	"S",
+	"alt-grab",
+	"async-teardown",
+	"audio-help",
+	"ctrl-grab",
+	"curses",
+	"daemonize",
+	"enable-fips",
+	"enable-kqemu",
+	"enable-kvm",
+	"enable-nesting",
+	"enable-sync-profile",
+	"full-screen",
+	"h",
+	"help",
+	"jitdump",
+	"kernel-kqemu",
+	"localtime",
+	"mem-prealloc",
+	"no-acpi",
+	"no-fd-bootchk",
+	"no-frame",
+	"no-hpet",
+	"no-kqemu",
+	"no-kvm",
+	"no-kvm-irqchip",
+	"no-kvm-pit",
+	"no-kvm-pit-reinjection",
+	"no-quit",
+	"no-reboot",
+	"no-shutdown",
+	"no-user-config",
+	"nodefaults",
+	"nodefconfig",
+	"nographic",
+	"old-param",
+	"only-migratable",
+	"perfmap",
+	"portrait",
+	"preconfig",
+	"rtc-td-hack",
+	"s",
+	"sdl",
+	"semihosting",
+	"show-cursor",
+	"singlestep",
+	"snapshot",
+	"std-vga",
+	"tdf",
+	"usb",
+	"version",
+	"vmwarevga",
+	"win2k-hack",
+	"xen-attach",
+	"xen-create",
+	"xen-domid-restrict",
+};
+
+static const char *const arg_options[] = {
+	"D",
+	"L",
+	"M",
+	"accel",
+	"acpitable",
+	"action",
+	"add-fd",
+	"append",
+	"audio",
+	"audiodev",
+	"balloon",
+	"bios",
+	"blockdev",
+	"boot",
+	"cdrom",
+	"chardev",
+	"chroot",
+	"compat",
+	"cpu",
+	"d",
+	"debugcon",
+	"device",
+	"dfilter",
+	"display",
+	"drive",
+	"dtb",
+	"dump-vmstate",
+	"echr",
+	"fda",
+	"fdb",
+	"fsdev",
+	"fw_cfg",
+	"g",
+	"gdb",
+	"global",
+	"hda",
+	"hdb",
+	"hdc",
+	"hdd",
+	"icount",
+	"incoming",
+	"initrd",
+	"iscsi",
+	"k",
+	"kernel",
+	"loadvm",
+	"m",
+	"machine",
+	"mem-path",
+	"mon",
+	"monitor",
+	"msg",
+	"mtdblock",
+	"name",
+	"net",
+	"netdev",
+	"nic",
+	"numa",
+	"object",
+	"option-rom",
+	"overcommit",
+	"parallel",
+	"pflash",
+	"pidfile",
+	"plugin",
+	"prom-env",
+	"qmp",
+	"qmp-pretty",
+	"qtest",
+	"qtest-log",
+	"readconfig",
+	"rotate",
+	"rtc",
+	"run-with",
+	"runas",
+	"sandbox",
+	"sd",
+	"seed",
+	"semihosting-config",
+	"serial",
+	"set",
+	"shim",
+	"smbios",
+	"smp",
+	"soundhw",
+	"spice",
+	"tpmdev",
+	"trace",
+	"usbdevice",
+	"uuid",
+	"vga",
+	"virtfs",
+	"vnc",
+	"watchdog",
+	"watchdog-action",
+	"xen-domid",
+};
+
+static bool listed(const char *o, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(o, list[i]))
+			return true;
+	return false;
+}
+
+static int parse_option(struct state *s, const char *o, const char *v)
 {
 	if (streq(o, "name"))
-		return parse_name(c, v);
+		return parse_name(s, v);
 	if (streq(o, "uuid"))
-		return set_string(&c->uuid, v);
-	if (streq(o, "smp") || streq(o, "machine") || streq(o, "M") || streq(o, "accel"))
-		return parse_opts_option(c, streq(o, "M") ? "machine" : o, v);
+		return set_uuid(s, v);
+	if (streq(o, "smbios"))
+		return parse_smbios(s, v);
+	if (streq(o, "smp") || streq(o, "machine") || streq(o, "M"))
+		return parse_opts_option(s, streq(o, "smp") ? "smp" : "machine", v);
+	if (streq(o, "accel"))
+		return parse_accel(s, v);
 	if (streq(o, "object"))
-		return parse_object(c, v);
+		return parse_object(s, v);
 	if (streq(o, "qmp") || streq(o, "qmp-pretty"))
-		return parse_qmp(c, v);
+		return parse_qmp(s, v);
 	if (streq(o, "chardev"))
 		return parse_chardev(s, v);
 	if (streq(o, "mon"))
 		return parse_mon(s, v);
 	if (streq(o, "pidfile"))
-		return set_string(&c->pidfile, v);
+		return set_string(&s->c.pidfile, v);
 	if (streq(o, "icount"))
-		c->tcg_single_thread = true;
+		s->icount = true;
 	if (streq(o, "readconfig") || streq(o, "set"))
-		c->incomplete = true;
+		s->c.incomplete = true;
 	return 0;
 }
 
-/* What QEMU derives when -smp leaves things out (hw/core/machine-smp.c, simplified). */
-static void derive_smp(struct qemu_cmdline *c)
+/* -enable-kvm and (older QEMUs) -no-kvm write -machine accel=, as vl.c does. */
+static int parse_flag(struct state *s, const char *o)
 {
-	unsigned product = MAX(c->sockets, 1u) * MAX(c->dies, 1u) * MAX(c->clusters, 1u) *
-			   MAX(c->cores, 1u) * MAX(c->threads, 1u);
-	bool topology = c->sockets || c->dies || c->clusters || c->cores || c->threads;
+	if (streq(o, "daemonize"))
+		s->c.daemonize = true;
+	else if (streq(o, "enable-kvm"))
+		return set_string(&s->machine_accel, "kvm");
+	else if (streq(o, "no-kvm"))
+		return set_string(&s->machine_accel, "tcg");
+	return 0;
+}
 
-	if (c->vcpus == 0)
-		c->vcpus = c->maxcpus ? c->maxcpus : topology ? product : 1;
-	if (c->maxcpus == 0)
-		c->maxcpus = topology ? MAX(product, c->vcpus) : c->vcpus;
+/* configure_accelerators(): -accel, else -machine accel=A:B, else by the program's name. */
+static void resolve_accels(struct state *s, const char *progname)
+{
+	const char *list = s->machine_accel;
+	char name[16];
+
+	if (s->n_accels > 0) {
+		memcpy(s->c.accels, s->accels, sizeof(s->accels));
+		s->c.n_accels = s->n_accels;
+	} else {
+		if (!list)
+			list = progname && has_suffix(progname, "kvm") ? "kvm:tcg" : "tcg:kvm";
+		for (const char *p = list; *p && s->c.n_accels < QEMU_ACCELS_MAX;) {
+			size_t n = strcspn(p, ":");
+			enum qemu_accel a;
+
+			(void)snprintf(name, sizeof(name), "%.*s", (int)MIN(n, sizeof(name) - 1),
+				       p);
+			a = n < sizeof(name) ? accel_from_name(name) : QEMU_ACCEL_UNKNOWN;
+			if (a != QEMU_ACCEL_UNKNOWN) /* an invalid name is skipped */
+				s->c.accels[s->c.n_accels++] =
+					(struct qemu_accel_try){ .accel = a };
+			p += n + (p[n] == ':');
+		}
+	}
+	/* icount is single-threaded TCG (QEMU refuses it with thread=multi) */
+	for (size_t i = 0; i < s->c.n_accels; i++)
+		if (s->c.accels[i].accel == QEMU_ACCEL_TCG && s->icount)
+			s->c.accels[i].single_thread = true;
+	(void)qemu_cmdline_accel(&s->c, true, &s->c.tcg_single_thread);
+}
+
+/* The chardev a monitor is on: QEMU refuses duplicate ids, so the first of that id. */
+static const struct chardev *monitor_chardev(const struct state *s, const struct monitor *m)
+{
+	if (m->compat)
+		return &s->chardevs[m->compat - 1];
+	FOREACH_ARRAY (d, s->chardevs, s->n_chardevs)
+		if (m->chardev && streq(d->id, m->chardev))
+			return d;
+	return NULL;
+}
+
+static int resolve(struct state *s, const char *progname)
+{
+	bool prefer_sockets, apic_compat;
+	int r = 0;
+
+	qemu_machine_traits(s->machine_type, &prefer_sockets, &apic_compat);
+	s->c.prefer_sockets = prefer_sockets;
+	s->c.apic_compat = apic_compat;
+	{
+		struct qemu_cmdline counts = s->c;
+
+		qemu_smp_derive(&s->smp, &counts);
+		s->c.vcpus = counts.vcpus;
+		s->c.maxcpus = counts.maxcpus;
+		s->c.drawers = counts.drawers;
+		s->c.books = counts.books;
+		s->c.sockets = counts.sockets;
+		s->c.dies = counts.dies;
+		s->c.clusters = counts.clusters;
+		s->c.modules = counts.modules;
+		s->c.cores = counts.cores;
+		s->c.threads = counts.threads;
+	}
+	resolve_accels(s, progname);
+	if (s->guest && *s->guest)
+		r = set_string(&s->c.name, s->guest);
+	if (r >= 0)
+		r = set_string(&s->c.process_name, s->process);
+	if (r >= 0)
+		r = set_string(&s->c.machine, s->machine_type);
+	s->c.debug_threads = s->debug_threads == 1;
+	FOREACH_ARRAY (m, s->monitors, s->n_monitors) {
+		const struct chardev *d = monitor_chardev(s, m);
+
+		if (r >= 0 && d && d->path) {
+			r = set_string(&s->c.qmp_socket, d->path);
+			break;
+		}
+	}
+	return r;
+}
+
+static void state_done(struct state *s)
+{
+	char **smp = (char **)&s->smp;
+
+	free(s->guest);
+	free(s->process);
+	free(s->machine_type);
+	free(s->machine_accel);
+	for (size_t i = 0; i < sizeof(s->smp) / sizeof(char *); i++)
+		free(smp[i]);
+	FOREACH_ARRAY (d, s->chardevs, s->n_chardevs) {
+		free(d->id);
+		free(d->path);
+	}
+	free(s->chardevs);
+	FOREACH_ARRAY (m, s->monitors, s->n_monitors)
+		free(m->chardev);
+	free(s->monitors);
 }
 
 int qemu_cmdline_parse(char *const *argv, size_t argc, struct qemu_cmdline *ret)
 {
-	struct qemu_cmdline c = {};
-	struct parse_state s = {};
+	struct state s = { .debug_threads = -1 };
 	int r = 0;
 
 	for (size_t i = 1; r >= 0 && i < argc; i++) {
 		const char *o = argv[i];
+		bool known_arg;
 
-		if (o[0] != '-' || o[1] == '\0')
+		if (o[0] != '-')
 			continue; /* a disk image */
 		o += o[1] == '-' ? 2 : 1;
-		if (streq(o, "daemonize"))
-			c.daemonize = true;
-		else if (streq(o, "enable-kvm"))
-			parse_accel(&c, "kvm");
-		if (!option_has_value(o))
+		if (listed(o, flag_options, ARRAY_SIZE(flag_options))) {
+			r = parse_flag(&s, o);
 			continue;
+		}
+		known_arg = listed(o, arg_options, ARRAY_SIZE(arg_options));
 		if (i + 1 >= argc)
-			break;
-		/* An option this table does not know as a flag, followed by another option. */
-		if (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0' &&
-		    !(streq(o, "name") || streq(o, "uuid")) && strchr(argv[i + 1], '=') == NULL &&
-		    strchr(argv[i + 1], ',') == NULL)
+			break; /* QEMU: "requires an argument" */
+		if (!known_arg && argv[i + 1][0] == '-' && argv[i + 1][1] != '\0')
 			continue;
-		r = parse_option(&c, &s, o, argv[++i]);
+		r = parse_option(&s, o, argv[++i]);
 	}
-	for (size_t i = 0; r >= 0 && i < s.n_chardevs && !c.qmp_socket; i++)
-		if (streq(s.chardevs[i].id, s.mon_chardev))
-			r = set_string(&c.qmp_socket, s.chardevs[i].path);
+	if (r >= 0)
+		r = resolve(&s, argc > 0 ? argv[0] : NULL);
+	state_done(&s);
 	if (r < 0) {
-		qemu_cmdline_done(&c);
+		qemu_cmdline_done(&s.c);
 		return r;
 	}
-	derive_smp(&c);
-	*ret = c;
+	*ret = s.c;
 	return 0;
 }
 
 int qemu_cmdline_parse_buf(const char *buf, size_t size, struct qemu_cmdline *ret)
 {
 	_cleanup_free_ char **argv = NULL;
+	_cleanup_free_ char *copy = NULL;
 	size_t argc = 0;
-	int r;
 
 	for (size_t i = 0; i < size; i++)
 		if (buf[i] == '\0')
@@ -401,11 +669,9 @@ int qemu_cmdline_parse_buf(const char *buf, size_t size, struct qemu_cmdline *re
 	if (size > 0 && buf[size - 1] != '\0')
 		argc++;
 	argv = calloc(argc + 1, sizeof(char *));
-	if (!argv)
-		return -ENOMEM;
 	/* The last argument may lack its NUL when the buffer was cut: copy to be safe. */
-	_cleanup_free_ char *copy = malloc(size + 1);
-	if (!copy)
+	copy = malloc(size + 1);
+	if (!argv || !copy)
 		return -ENOMEM;
 	memcpy(copy, buf, size);
 	copy[size] = '\0';
@@ -413,8 +679,35 @@ int qemu_cmdline_parse_buf(const char *buf, size_t size, struct qemu_cmdline *re
 		argv[n] = copy + i;
 		i += strlen(copy + i) + 1;
 	}
-	r = qemu_cmdline_parse(argv, argc, ret);
-	return r;
+	return qemu_cmdline_parse(argv, argc, ret);
+}
+
+enum qemu_accel qemu_cmdline_accel(const struct qemu_cmdline *c, bool kvm, bool *ret_single)
+{
+	for (size_t i = 0; i < c->n_accels; i++) {
+		const struct qemu_accel_try *a = &c->accels[i];
+
+		if (a->accel == QEMU_ACCEL_TCG || (a->accel == QEMU_ACCEL_KVM && kvm)) {
+			if (ret_single)
+				*ret_single = a->accel == QEMU_ACCEL_TCG && a->single_thread;
+			return a->accel;
+		}
+	}
+	if (ret_single)
+		*ret_single = false;
+	return QEMU_ACCEL_UNKNOWN;
+}
+
+const char *qemu_accel_to_string(enum qemu_accel a)
+{
+	static const char *const names[] = {
+		[QEMU_ACCEL_UNKNOWN] = "none",
+		[QEMU_ACCEL_KVM] = "kvm",
+		[QEMU_ACCEL_TCG] = "tcg",
+		[QEMU_ACCEL_OTHER] = "other",
+	};
+
+	return (size_t)a < ARRAY_SIZE(names) ? names[a] : NULL;
 }
 
 void qemu_cmdline_done(struct qemu_cmdline *c)
@@ -422,6 +715,7 @@ void qemu_cmdline_done(struct qemu_cmdline *c)
 	free(c->name);
 	free(c->uuid);
 	free(c->process_name);
+	free(c->machine);
 	for (size_t i = 0; i < c->n_iothreads; i++)
 		free(c->iothreads[i]);
 	free(c->iothreads);

@@ -2,15 +2,18 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "config-file.h"
 #include "fileio.h"
+#include "glob.h"
 #include "policy-load.h"
 #include "settings.h"
 #include "size.h"
 #include "strbuf.h"
+#include "yaml-load.h"
 #include "yaml-walk.h"
 
 #define SETTINGS_FILE_SIZE_MAX (64 * 1024)
@@ -67,20 +70,29 @@ int settings_defaults(struct settings *s)
 	return 0;
 }
 
-/* A relative cgroup path whose components can't escape or collide with kernel files. */
+/*
+ * A cgroup path below the root whose components can't escape, collide with kernel files or be
+ * refused by mkdir: one leading '/' at most, no empty component, each at most NAME_MAX bytes.
+ */
 static bool cgroup_parent_valid(const char *s, const char **ret_why)
 {
-	const char *c = s;
+	const char *c = s + (*s == '/');
 
-	while (*c == '/')
-		c++;
 	if (*c == '\0') {
 		*ret_why = "empty";
 		return false;
 	}
-	while (*c) {
+	for (;;) {
 		size_t n = strcspn(c, "/");
 
+		if (n == 0) {
+			*ret_why = *c ? "an empty component ('//')" : "a trailing '/'";
+			return false;
+		}
+		if (n > NAME_MAX) {
+			*ret_why = "a component longer than 255 bytes";
+			return false;
+		}
 		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
 			*ret_why = "'.' and '..' are not allowed";
 			return false;
@@ -94,11 +106,10 @@ static bool cgroup_parent_valid(const char *s, const char **ret_why)
 				*ret_why = "only letters, digits and _ . : @ - in names";
 				return false;
 			}
-		c += n;
-		while (*c == '/')
-			c++;
+		if (c[n] == '\0')
+			return true;
+		c += n + 1;
 	}
-	return true;
 }
 
 static void parse_cgroup_parent(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
@@ -115,14 +126,50 @@ static void parse_cgroup_parent(struct ywalk *w, yaml_node_t *node, const char *
 			    v, why ?: "longer than 1024 bytes");
 		return;
 	}
-	while (*v == '/')
-		v++;
+	v += *v == '/';
 	free(s->cgroup_parent.value);
 	free(s->metrics_textfile.value);
 	s->cgroup_parent.value = strdup(v);
 	if (!s->cgroup_parent.value)
 		w->oom = -ENOMEM;
 	s->cgroup_parent.origin = ywalk_origin(w, node);
+}
+
+/*
+ * A glob of qemu_binaries: every process whose executable it matches is taken for a VM (its
+ * threads sorted into cgroups), so one that matches whole directories is an error and one that
+ * names neither QEMU nor KVM a warning.
+ */
+static bool binary_glob_ok(struct ywalk *w, yaml_node_t *item, const char *key, const char *v)
+{
+	const char *allowed = "an absolute glob on /proc/PID/exe naming QEMU, like "
+			      "/usr/bin/qemu-system-*";
+	const char *base = strrchr(v, '/');
+	struct glob_error e;
+
+	if (strlen(v) > 4096) {
+		ywalk_error(w, item, key, "longer than 4096 bytes (allowed: %s)", allowed);
+		return false;
+	}
+	if (glob_check(v, true, &e) < 0) {
+		ywalk_error_at(w, item, e.offset, key, "'%.40s' can never match: %s (allowed: %s)",
+			       v, e.why, allowed);
+		return false;
+	}
+	if (glob_basename_is_wild(v)) {
+		ywalk_error(w, item, key,
+			    "'%.40s' takes every program in its directory for a VM (allowed: %s)",
+			    v, allowed);
+		return false;
+	}
+	base = base ? base + 1 : v;
+	if (!strstr(base, "qemu") && !strstr(base, "kvm"))
+		ywalk_warning(
+			w, item, key,
+			"'%.40s' does not name QEMU or KVM: every process it matches is taken "
+			"for a VM",
+			v);
+	return true;
 }
 
 static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, void *base)
@@ -153,15 +200,8 @@ static void parse_binaries(struct ywalk *w, yaml_node_t *node, const char *key, 
 		const char *v = ywalk_scalar(w, item, ywalk_key_index(child, sizeof(child), key, i),
 					     "an absolute path or glob");
 
-		if (!v)
+		if (!v || !binary_glob_ok(w, item, child, v))
 			continue;
-		if (v[0] != '/' || strlen(v) > 4096) {
-			ywalk_error(w, item, child,
-				    "'%.40s' is not absolute (allowed: a path or glob starting "
-				    "with '/')",
-				    v);
-			continue;
-		}
 		s->qemu_binaries[s->n_qemu_binaries] = strdup(v);
 		if (!s->qemu_binaries[s->n_qemu_binaries++])
 			w->oom = -ENOMEM;
@@ -253,65 +293,48 @@ static const struct yfield settings_fields[] = {
 static int parse_settings(const char *text, size_t size, struct settings *s,
 			  struct diag_list *diags)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct ywalk w = { .doc = &doc, .file = s->path, .diags = diags, .budget = 100000 };
+	struct ywalk w = { .doc = &doc, .file = s->path, .diags = diags };
+	struct yload l;
+	int r = yload_init(&l, s->path, text, size);
 
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
-	if (!yaml_parser_load(&parser, &doc)) {
-		const yaml_mark_t *m = &parser.problem_mark;
-		int r = parser.error == YAML_MEMORY_ERROR
-				? -ENOMEM
-				: diag_add(diags, DIAG_ERROR, s->path, (unsigned)m->line + 1,
-					   (unsigned)m->column + 1, NULL, "YAML syntax: %s",
-					   parser.problem ?: "?");
-		yaml_parser_delete(&parser);
+	if (r < 0)
 		return r;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root && !ywalk_is_null(root))
-		(void)ywalk_mapping(&w, root, "", settings_fields, ARRAY_SIZE(settings_fields), s,
-				    NULL);
-	yaml_document_delete(&doc);
-	/* One document only: a second one would be silently ignored otherwise. */
-	if (w.oom == 0 && yaml_parser_load(&parser, &doc)) {
-		if (yaml_document_get_root_node(&doc))
-			w.oom = diag_add(diags, DIAG_ERROR, s->path,
-					 (unsigned)doc.start_mark.line + 1, 0, NULL,
-					 "a second document (allowed: one document)");
+	r = yload_next(&l, &doc, diags);
+	if (r > 0) {
+		root = yaml_document_get_root_node(&doc);
+		if (!ywalk_is_null(root))
+			(void)ywalk_mapping(&w, root, "", settings_fields,
+					    ARRAY_SIZE(settings_fields), s, NULL);
 		yaml_document_delete(&doc);
+		/* One document only: a second one would be silently ignored otherwise. */
+		r = w.oom ?: yload_next(&l, &doc, diags);
+		if (r > 0) {
+			r = diag_add(diags, DIAG_ERROR, s->path, (unsigned)doc.start_mark.line + 1,
+				     0, NULL, "a second document (allowed: one document)");
+			yaml_document_delete(&doc);
+		}
 	}
-	yaml_parser_delete(&parser);
-	return w.oom;
+	yload_done(&l);
+	return r == -ENOMEM ? r : 0;
 }
 
-int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
+int settings_parse(const char *path, const char *text, size_t size, struct settings *s,
+		   struct diag_list *diags)
 {
 	_cleanup_(settings_done) struct settings n = {};
-	_cleanup_close_ int fd = config_file_open(path, check_owner, diags);
-	_cleanup_free_ char *text = NULL;
-	size_t errors = diags->n_errors, size;
-	int r;
+	size_t errors = diags->n_errors;
+	int r = settings_defaults(&n);
 
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	r = settings_defaults(&n);
 	if (r < 0)
 		return r;
 	n.path = strdup(path);
 	if (!n.path)
 		return -ENOMEM;
-	r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
-	if (r < 0)
-		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
-				r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
-			       ?: -EINVAL;
+	diag_file_begin(diags);
 	r = parse_settings(text, size, &n, diags);
+	r = diag_file_end(diags, path) ?: r;
 	if (r < 0)
 		return r;
 	if (diags->n_errors > errors)
@@ -320,6 +343,25 @@ int settings_load(const char *path, bool check_owner, struct settings *s, struct
 	*s = n;
 	n = (struct settings){};
 	return 0;
+}
+
+int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags)
+{
+	_cleanup_close_ int fd = config_file_open(path, check_owner, diags);
+	_cleanup_free_ char *text = NULL;
+	size_t size;
+	int r;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = read_fd(fd, SETTINGS_FILE_SIZE_MAX, &text, &size);
+	if (r < 0)
+		return diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
+				r == -EFBIG ? "larger than 64 KiB" : strerror(-r))
+			       ?: -EINVAL;
+	return settings_parse(path, text, size, s, diags);
 }
 
 /* The largest unit that divides the interval exactly: 30s, 5min, 1500ms. */

@@ -42,6 +42,10 @@ int settings_defaults(struct settings *s);
  */
 int settings_load(const char *path, bool check_owner, struct settings *s, struct diag_list *diags);
 
+/* Parses text (size bytes) as the settings file path, over the defaults; returns as above. */
+int settings_parse(const char *path, const char *text, size_t size, struct settings *s,
+		   struct diag_list *diags);
+
 /* The settings as YAML, every key, in the order of spec §5. Caller frees *ret. */
 int settings_dump(const struct settings *s, char **ret);
 

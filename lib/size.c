@@ -48,9 +48,8 @@ int size_parse(const char *s, uint64_t bare_unit, uint64_t *ret_bytes, size_t *r
 			overflow = true;
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
+	/* No space before the unit, as virsh: "1 G" is refused there too. */
 	unit = p;
-	while (*unit == ' ')
-		unit++;
 	if (*unit != '\0') {
 		size_t i;
 

@@ -17,8 +17,27 @@ _printf_(5, 0) static void add_diag(struct ywalk *w, unsigned line, unsigned col
 {
 	_cleanup_(strbuf_done) struct strbuf msg = {};
 
+	if (diag_hidden(w->diags, DIAG_ERROR))
+		return;
 	if (strbuf_vprintf(&msg, fmt, ap) < 0 ||
 	    diag_add(w->diags, DIAG_ERROR, w->file, line, column, key, "%s", msg.buf) < 0)
+		w->oom = -ENOMEM;
+}
+
+void ywalk_warning(struct ywalk *w, const yaml_node_t *node, const char *key, const char *fmt, ...)
+{
+	_cleanup_(strbuf_done) struct strbuf msg = {};
+	va_list ap;
+	int r;
+
+	if (diag_hidden(w->diags, DIAG_WARNING))
+		return;
+	va_start(ap, fmt);
+	r = strbuf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0 || diag_add(w->diags, DIAG_WARNING, w->file, (unsigned)node->start_mark.line + 1,
+			      (unsigned)node->start_mark.column + 1, key && *key ? key : NULL, "%s",
+			      msg.buf) < 0)
 		w->oom = -ENOMEM;
 }
 
@@ -96,6 +115,38 @@ const char *ywalk_describe(const yaml_node_t *node, char *buf, size_t size)
 	return buf;
 }
 
+/* The control character at s: C0, DEL, or C1 (two bytes in UTF-8); 0 for any other. */
+static unsigned control_at(const unsigned char *s)
+{
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return s[0];
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] < 0xa0)
+		return s[1];
+	return 0;
+}
+
+/*
+ * Control characters (C0, DEL, C1) have no place in a name, glob, path or number: a newline in a
+ * name glob matches no VM a person can tell apart, and would end up in logs. Reports the first.
+ */
+static bool control_character(struct ywalk *w, yaml_node_t *node, const char *key, const char *what)
+{
+	const unsigned char *s = node->data.scalar.value;
+
+	for (size_t i = 0; s[i]; i++) {
+		unsigned c = control_at(s + i);
+
+		if (c) {
+			ywalk_error_at(w, node, i, key,
+				       "contains the control character U+%04X (allowed: %s, in "
+				       "printable characters)",
+				       c, what);
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *ywalk_scalar(struct ywalk *w, yaml_node_t *node, const char *key, const char *what)
 {
 	char buf[80];
@@ -109,6 +160,8 @@ const char *ywalk_scalar(struct ywalk *w, yaml_node_t *node, const char *key, co
 		ywalk_error(w, node, key, "contains a NUL byte (allowed: %s)", what);
 		return NULL;
 	}
+	if (control_character(w, node, key, what))
+		return NULL;
 	return (const char *)node->data.scalar.value;
 }
 
@@ -210,19 +263,20 @@ bool ywalk_mapping(struct ywalk *w, yaml_node_t *node, const char *key, const st
 			    ywalk_describe(node, buf, sizeof(buf)));
 		return false;
 	}
-	for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-	     p < node->data.mapping.pairs.top && w->budget > 0; p++) {
+	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = ywalk_node(w, p->key), *v = ywalk_node(w, p->value);
 		const char *name;
 		char child[KEY_MAX];
 		size_t i;
 
-		w->budget--;
 		if (k->type != YAML_SCALAR_NODE || ywalk_is_null(k)) {
 			ywalk_error(w, k, key, "expected a key name, got %s",
 				    ywalk_describe(k, buf, sizeof(buf)));
 			continue;
 		}
+		if (control_character(w, k, key, "a key name"))
+			continue;
 		name = (const char *)k->data.scalar.value;
 		for (i = 0; i < n_fields; i++)
 			if (streq(fields[i].name, name))
@@ -251,7 +305,7 @@ void ywalk_list(struct ywalk *w, yaml_node_t *node, const char *key,
 		void *base)
 {
 	char buf[80], child[KEY_MAX];
-	size_t i = 0;
+	size_t i = 0, n;
 
 	if (ywalk_is_null(node))
 		return;
@@ -260,14 +314,14 @@ void ywalk_list(struct ywalk *w, yaml_node_t *node, const char *key,
 			    ywalk_describe(node, buf, sizeof(buf)));
 		return;
 	}
+	/* Counted first: entries are checked against each other, so no walk of a list too long. */
+	n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+	if (n > POLICY_LIST_MAX) {
+		ywalk_error(w, node, key, "%zu entries (allowed: at most %d)", n, POLICY_LIST_MAX);
+		return;
+	}
 	for (yaml_node_item_t *it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top && w->budget > 0; it++, i++) {
-		w->budget--;
-		if (i >= POLICY_LIST_MAX) {
-			ywalk_error(w, node, key, "more than %d entries (allowed: at most %d)",
-				    POLICY_LIST_MAX, POLICY_LIST_MAX);
-			return;
-		}
+	     it < node->data.sequence.items.top; it++, i++) {
 		yaml_node_t *item = ywalk_node(w, *it);
 
 		ywalk_key_index(child, sizeof(child), key, i);
@@ -354,6 +408,12 @@ static void field_size(struct ywalk *w, yaml_node_t *node, const char *key, cons
 	if (!s)
 		return;
 	r = size_parse(s, f->kind == YF_SIZE_KIB ? 1024 : 1, &v, &offset);
+	if (r == -EINVAL && s[offset] == ' ') {
+		ywalk_error_at(w, node, offset, key,
+			       "'%.40s' is not a size: a space before the unit (write '%.*s%s')", s,
+			       (int)offset, s, s + strspn(s + offset, " ") + offset);
+		return;
+	}
 	if (r == -EINVAL) {
 		ywalk_error_at(w, node, offset, key, "'%.40s' is not a size (allowed: %s)", s,
 			       allowed);
@@ -417,6 +477,8 @@ static void field_cpus(struct ywalk *w, yaml_node_t *node, const char *key, bool
 		ywalk_error_at(w, node, e.offset, key, "%s (allowed: %s)", e.message, what);
 		return;
 	}
+	if (e.message[0])
+		ywalk_warning(w, node, key, "'%.40s': %s", s, e.message);
 	if (have && !cpuset_is_subset(&set, have)) {
 		_cleanup_free_ char *host = cpuset_format(have);
 		struct cpuset extra = {};

@@ -5,7 +5,9 @@
  * A strict, table-driven reader of libyaml documents. A schema is a table of fields per mapping;
  * the walker checks keys (unknown ones get a "did you mean"), types and ranges, fills typed
  * values with their origin, and appends a diagnostic for every problem and goes on, so a user
- * sees every mistake of a file at once. Only this file and its users include <yaml.h>.
+ * sees every mistake of a file at once. Only this file and its users include <yaml.h>. The
+ * documents come from yaml-load, whose budget bounds the nodes a walk can visit (aliases
+ * included).
  */
 
 #include <stddef.h>
@@ -23,7 +25,6 @@ struct ywalk {
 	bool check_devices;	     /* stat() device paths */
 	bool check_users;	     /* resolve user names */
 	int oom;		     /* -ENOMEM once an allocation failed */
-	unsigned budget;	     /* nodes left to visit: aliases can't make us loop forever */
 };
 
 enum yfield_kind {
@@ -62,7 +63,12 @@ typedef const char *(*yhint_fn)(const char *unknown_key);
 _printf_(4, 5) void ywalk_error(struct ywalk *w, const yaml_node_t *node, const char *key,
 				const char *fmt, ...);
 
-/* Same, at an explicit 0-based offset into a single-line scalar (for list/size errors). */
+/* A warning located at node: the value is used, but a person should look at it. */
+_printf_(4, 5) void ywalk_warning(struct ywalk *w, const yaml_node_t *node, const char *key,
+				  const char *fmt, ...);
+
+/* Same as ywalk_error(), at an explicit 0-based offset into a single-line scalar (for list/size
+ * errors). */
 _printf_(5, 6) void ywalk_error_at(struct ywalk *w, const yaml_node_t *node, size_t offset,
 				   const char *key, const char *fmt, ...);
 
@@ -72,7 +78,10 @@ bool ywalk_is_null(const yaml_node_t *node);
 /* "a mapping", "a list", "the string \"x\"", ... for messages. Returns a static or w-owned text. */
 const char *ywalk_describe(const yaml_node_t *node, char *buf, size_t size);
 
-/* Scalar text of a non-null scalar, or NULL after reporting what was found instead. */
+/*
+ * Scalar text of a non-null scalar, or NULL after reporting what was found instead, a NUL byte,
+ * or a control character (C0, DEL, C1: never part of a name, glob, path or number).
+ */
 const char *ywalk_scalar(struct ywalk *w, yaml_node_t *node, const char *key, const char *what);
 
 /*

@@ -5,7 +5,9 @@ default, or systemd) with a cgroup parent the test owns."""
 import os
 import random
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 BACKEND = os.environ.get("KVMTUNE_TEST_BACKEND", "cgroupfs")
@@ -97,6 +99,15 @@ def backend_refused():
 REFUSAL = "not unified"  # what the refusal says, beside the layout's name
 
 
+def skip_reason(qemu):
+    """Why a test with real QEMU processes and cgroups cannot run here (said on a skip), or None."""
+    if os.geteuid() != 0:
+        return "skipped: needs root (creates cgroups, reads process events)"
+    if not os.access(qemu, os.X_OK):
+        return "skipped: %s is not installed" % qemu
+    return backend_unavailable()
+
+
 def settings_yaml(parent, extra=""):
     return "backend: %s\ncgroup_parent: %s\n%s" % (BACKEND, parent, extra)
 
@@ -111,6 +122,14 @@ def summary():
     print()
     print("%d check(s) failed" % len(failures) if failures else "all checks passed")
     return 1 if failures else 0
+
+
+CG = "/sys/fs/cgroup"
+
+
+def gpath(parent, ctrl, *parts):
+    """A group below parent in controller ctrl's hierarchy (v2: the one hierarchy)."""
+    return os.path.join(CG if V2 else os.path.join(CG, ctrl), parent, *parts)
 
 
 # ---- processes and threads (the live tests that start QEMU) ----
@@ -130,7 +149,7 @@ def threads(pid):
     return out
 
 
-def wait_named(pid, vcpus, iothreads=0, timeout=20):
+def wait_named(pid, vcpus, iothreads=0, timeout=60):  # a hang guard, not a timing check
     """Until QEMU (-name debug-threads=on) has named its vCPU and iothread threads."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -159,3 +178,73 @@ def allowed(pid, tid):
 def scope_of(name):
     """The VM group name kvmtune gives the VM name (systemd's escaping of '-')."""
     return "kvmtune-%s.scope" % name.replace("-", "\\x2d")
+
+
+def cgroup_of(pid, tid):
+    """The thread's group in the cpu hierarchy (v2: the unified one)."""
+    for line in open("/proc/%d/task/%d/cgroup" % (pid, tid)):
+        n, ctrls, path = line.rstrip("\n").split(":", 2)
+        if (V2 and n == "0") or (not V2 and "cpu" in ctrls.split(",")):
+            return path
+
+
+def rss(pid):
+    """Resident bytes of a process, from statm."""
+    return int(open("/proc/%d/statm" % pid).read().split()[1]) * os.sysconf("SC_PAGESIZE")
+
+
+def wait_for(cond, timeout=10.0, step=0.005):
+    """Polls cond until true; returns the seconds it took, or None. The timeout only keeps a
+    hang from stalling the suite: it is no timing check (the host may be loaded)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if cond():
+                return time.monotonic() - t0
+        except OSError:
+            pass
+        time.sleep(step)
+    return None
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+class Notify:
+    """The NOTIFY_SOCKET systemd would give the daemon, read all the time as systemd does (a
+    full queue would block the daemon's sd_notify)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.messages = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            self.messages.append(self.sock.recv(4096).decode())
+
+    def drain(self):
+        return self.messages
+
+    def seen(self, text):
+        return any(text in m for m in list(self.messages))
+
+
+class Daemon:
+    """kvmtuned on a configuration of the test's, its log in a file; appended to procs."""
+
+    def __init__(self, daemon, cfg, run, notify, log, procs, env=None):
+        self.log = log
+        env = dict(os.environ, NOTIFY_SOCKET=notify.path, **(env or {}))
+        env.pop("JOURNAL_STREAM", None)
+        self.p = subprocess.Popen([daemon, "-C", cfg, "--runtime-dir", run], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=open(log, "a"), close_fds=True)
+        procs.append(self.p)
+
+    def text(self):
+        return open(self.log).read()

@@ -4,7 +4,9 @@
 # Golden test of one policy file: run-golden.sh KVMTUNECTL CASE.yaml
 #   bad-*.yaml: `kvmtunectl check` must exit 1 and print exactly CASE.err on stderr.
 #   ok-*.yaml:  `kvmtunectl check -v` must exit 0 and print exactly CASE.ok on stdout, and that
-#               output must check again to the same documents (the round trip).
+#               output must check again to the same documents (the round trip). Its warnings on
+#               stderr must be exactly CASE.warn (none when there is no such file).
+#   bad-settings-*.yaml: checked as the settings file kvmtuned.yaml, else as bad-*.yaml.
 # The host is the fixture tests/sysfs/numa2 (CPUs 0-7, NUMA nodes 0-1). @TMP@ in a case stands
 # for the test's private directory, where @TMP@/disk is a block device node (root only).
 # KVMTUNE_GOLDEN_UPDATE=1 rewrites the expected file instead of comparing (then review the diff).
@@ -24,8 +26,10 @@ if grep -q '@TMP@/disk' "$case_file"; then
 	fi
 	mknod "$tmp/disk" b 7 0
 fi
-sed "s|@TMP@|$tmp|g" "$case_file" >"$tmp/$name.yaml"
-chmod 0644 "$tmp/$name.yaml"
+file=$name.yaml
+case "$name" in bad-settings-*) file=kvmtuned.yaml ;; esac
+sed "s|@TMP@|$tmp|g" "$case_file" >"$tmp/$file"
+chmod 0644 "$tmp/$file"
 
 cd "$tmp"
 run() {
@@ -46,7 +50,7 @@ compare() { # EXPECTED ACTUAL
 
 case "$name" in
 bad-*)
-	run "$name.yaml"
+	run "$file"
 	cat stderr
 	[ "$rc" = 1 ] || { echo "FAIL: $name: exit status $rc, expected 1"; exit 1; }
 	[ ! -s stdout ] || { echo "FAIL: $name: unexpected output on stdout"; cat stdout; exit 1; }
@@ -57,6 +61,10 @@ ok-*)
 	cat stdout stderr
 	[ "$rc" = 0 ] || { echo "FAIL: $name: exit status $rc, expected 0"; exit 1; }
 	compare "$src/policy/$name.ok" stdout
+	grep -vx 'configuration OK' stderr >warnings || true
+	if [ -f "$src/policy/$name.warn" ] || [ -s warnings ]; then
+		compare "$src/policy/$name.warn" warnings
+	fi
 	# Round trip: the normalized text parses again to the same documents.
 	sed "s|@TMP@|$tmp|g" stdout >again.yaml
 	chmod 0644 again.yaml

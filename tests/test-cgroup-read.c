@@ -13,14 +13,18 @@
 #include "tests.h"
 
 static char root[] = "/tmp/kvmtune-test-XXXXXX";
+static bool root_made;
 
 static int tree(const char *const *files)
 {
 	char path[512];
 	int fd;
 
-	if (root[sizeof(root) - 2] == 'X')
+	/* Once: mkdtemp() may well end the name it makes in an 'X'. */
+	if (!root_made) {
 		ASSERT_TRUE(mkdtemp(root));
+		root_made = true;
+	}
 	for (size_t i = 0; files[i]; i += 2) {
 		snprintf(path, sizeof(path),
 			 "mkdir -p '%s/%s' && printf '%%s\\n' '%s' > '%s/%s/%s'", root, "vm",

@@ -116,6 +116,30 @@ expect "every broken file in one run (count)" 1 "3 errors"
 kt check -v "$tmp/etc/policy.d/10-good.yaml"
 expect "check -v prints the normalized policy" 0 "  shares: 2048"
 
+# check says what kvmtuned would refuse on this host: a backend it cannot have. The expectation
+# comes from the host itself (systemd as PID 1 on pure cgroup v2), not from kvmtune.
+mkdir -m 0755 "$tmp/be" "$tmp/be/policy.d"
+printf 'backend: systemd\n' >"$tmp/be/kvmtuned.yaml"
+chmod 0644 "$tmp/be/kvmtuned.yaml"
+kt -C "$tmp/be" check
+if [ ! -d /run/systemd/system ]; then
+	expect "backend: systemd where systemd is not PID 1 is an error of check, as of kvmtuned" 1 \
+		"kvmtuned.yaml:1:10: error: backend: systemd cannot serve this host: systemd is not PID 1"
+elif [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+	expect "backend: systemd on a cgroup v1 host is an error of check, as of kvmtuned" 1 \
+		"error: backend: systemd cannot serve this host: the cgroup hierarchy is"
+else
+	expect "backend: systemd on a systemd + cgroup v2 host checks" 0 "configuration OK"
+fi
+printf 'backend: auto\n' >"$tmp/be/kvmtuned.yaml"
+kt -C "$tmp/be" check -v
+if [ ! -d /run/systemd/system ]; then
+	expect "check -v names the backend auto picks here, and why" 0 \
+		"(backend on this host: cgroupfs (auto: systemd is not PID 1))"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	expect "check -v names the backend auto picks here" 0 "(backend on this host: systemd (auto))"
+fi
+
 kt frobnicate
 expect "an unknown command is a usage error" 2 "unknown command 'frobnicate'"
 kt check --bogus

@@ -5,14 +5,18 @@
 #include "tests.h"
 
 static char dir[] = "/tmp/kvmtune-test-XXXXXX";
+static bool dir_made;
 
 static const char *write_settings(const char *text)
 {
 	static char path[512];
 	int fd;
 
-	if (!dir[sizeof(dir) - 2] || dir[sizeof(dir) - 2] == 'X')
+	/* Once: mkdtemp() may well end the name it makes in an 'X'. */
+	if (!dir_made) {
 		ASSERT_TRUE(mkdtemp(dir));
+		dir_made = true;
+	}
 	snprintf(path, sizeof(path), "%s/kvmtuned.yaml", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ASSERT_TRUE(fd >= 0);

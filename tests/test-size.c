@@ -26,7 +26,7 @@ static const struct {
 	{ "1KB", 1, 0, 1000 },
 	{ "1kb", 1, 0, 1000 },
 	{ "768M", 1, 0, 768 * MiB },
-	{ "768 MiB", 1, 0, 768 * MiB },
+	{ "768 MiB", 1, EINVAL, 0, 3 }, /* no space before the unit, as virsh */
 	{ "100MB", 1, 0, 100000000 },
 	{ "1G", 1, 0, GiB },
 	{ "2GiB", 1, 0, 2 * GiB },
@@ -47,7 +47,7 @@ static const struct {
 	{ "-1", 1, EINVAL, 0, 0 },
 	{ "1.5G", 1, EINVAL, 0, 1 },
 	{ "1P", 1, EINVAL, 0, 1 },
-	{ "1 G B", 1, EINVAL, 0, 2 },
+	{ "1 G B", 1, EINVAL, 0, 1 },
 	{ "12Q", 1, EINVAL, 0, 2 },
 	{ " 1G", 1, EINVAL, 0, 0 },
 };

@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <string.h>
 
+#include "backend.h"
 #include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
@@ -21,15 +22,47 @@ static bool is_settings_path(const char *path)
 	return streq(slash ? slash + 1 : path, SETTINGS_NAME);
 }
 
+/*
+ * What kvmtuned would refuse on this host beyond the files themselves: a backend it cannot have
+ * (backend: systemd without systemd as PID 1 on cgroup v2, ...). *ret_chosen is what it runs.
+ */
+static int check_backend(const struct settings *s, struct diag_list *diags, char **ret_chosen)
+{
+	_cleanup_(cgroup_fs_done) struct cgroup_fs fs = {};
+	_cleanup_free_ char *why = NULL;
+	struct unit_bus *bus = NULL;
+	int r;
+
+	(void)cgroup_fs_open("/sys/fs/cgroup", &fs);
+	r = backend_open(s, &fs, &bus, &why);
+	if (bus)
+		unit_bus_free(bus);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return diag_add(diags, DIAG_ERROR, s->path, s->backend.origin.line,
+				s->backend.origin.column, "backend",
+				"%s cannot serve this host: %s (allowed here: cgroupfs%s)",
+				backend_to_string(s->backend.value), why ?: strerror(-r),
+				s->backend.value == BACKEND_SYSTEMD ? ", auto" : "");
+	if (s->backend.value != BACKEND_AUTO)
+		r = asprintf(ret_chosen, "%s", backend_to_string(r));
+	else if (why)
+		r = asprintf(ret_chosen, "%s (auto: %s)", backend_to_string(r), why);
+	else
+		r = asprintf(ret_chosen, "%s (auto)", backend_to_string(r));
+	return r < 0 ? -ENOMEM : 0;
+}
+
 /* The settings' effective values, as comments: stdout stays a stream of policy documents. */
-static int print_settings(const struct settings *s)
+static int print_settings(const struct settings *s, const char *backend)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = settings_dump(s, &text);
 
 	if (r < 0)
 		return r;
-	printf("# settings from %s:\n", s->path);
+	printf("# settings from %s (backend on this host: %s):\n", s->path, backend);
 	for (char *line = text, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		printf("#   %.*s\n", (int)(nl - line), line);
@@ -120,11 +153,11 @@ int verb_check(struct ctl *c, int argc, char **argv)
 	_cleanup_(diag_list_done) struct diag_list diags = {};
 	_cleanup_(policy_set_done) struct policy_set set = {};
 	_cleanup_(settings_done) struct settings settings = {};
-	_cleanup_free_ char *dir = NULL, *settings_path = NULL;
+	_cleanup_free_ char *dir = NULL, *settings_path = NULL, *backend = NULL;
 	struct policy_env env;
 	const char *const *paths;
 	size_t n_paths;
-	bool have_settings = false;
+	bool have_settings = false, checked_settings = false, settings_ok = true;
 	int r = parse_args(c, argc, argv);
 
 	if (r >= 0)
@@ -153,6 +186,8 @@ int verb_check(struct ctl *c, int argc, char **argv)
 		if (is_settings_path(paths[i])) {
 			r = settings_load(paths[i], true, &settings, &diags);
 			have_settings = have_settings || r == 0;
+			settings_ok = settings_ok && r == 0;
+			checked_settings = true;
 		} else
 			r = policy_set_load(&set, &paths[i], 1, &env, &diags);
 		if (r == -ENOMEM)
@@ -163,8 +198,12 @@ int verb_check(struct ctl *c, int argc, char **argv)
 		if (r == -ENOMEM)
 			return log_oom();
 		have_settings = r == 0 && settings.path;
+		settings_ok = settings_ok && r == 0;
+		checked_settings = true;
 	}
-	if (check_for_this_host(c, &set, &diags) < 0)
+	if (check_for_this_host(c, &set, &diags) < 0 ||
+	    (checked_settings && settings_ok &&
+	     check_backend(&settings, &diags, &backend) == -ENOMEM))
 		return log_oom();
 	/* A rule that matches QEMU is this host's business: not for --sys-root fixtures */
 	if (!c->sys_root && cgrules_check(CGRULES_CONF, settings.qemu_binaries,
@@ -178,7 +217,7 @@ int verb_check(struct ctl *c, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	if (c->verbose) {
-		if ((have_settings && settings.path && print_settings(&settings) < 0) ||
+		if ((have_settings && settings.path && print_settings(&settings, backend) < 0) ||
 		    print_policies(&set) < 0)
 			return log_oom();
 		fflush(stdout);

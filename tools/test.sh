@@ -99,14 +99,11 @@ release() {
 }
 step "release build (what ships) and its unit, golden and live tests" release
 
-fuzz() { # TARGET
+fuzz_targets="policy cpuset qmp settings cgroup proc qemu-cmdline"
+fuzz() { # TARGET: its seeds (tests/fuzz/seeds.py), then FUZZ_SECONDS of libFuzzer
 	local corpus
 	corpus=$(mktemp -d /tmp/kvmtune-fuzz-XXXXXX)
-	case "$1" in
-	policy) cp tests/policy/*.yaml conf/examples/*.yaml "$corpus/" ;;
-	cpuset) cp tests/fuzz/seeds-cpuset/* "$corpus/" ;;
-	qmp) cp tests/fuzz/seeds-qmp/* "$corpus/" ;;
-	esac
+	tests/fuzz/seeds.py "$1" "$corpus" >/dev/null || return 1
 	build-fuzz/tests/fuzz-"$1" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
 		-print_final_stats=1 "$corpus" 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)"
 	local rc=${PIPESTATUS[0]}
@@ -115,10 +112,11 @@ fuzz() { # TARGET
 }
 if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true \
 	-Db_lundef=false >/dev/null; then
-	if ninja -C build-fuzz tests/fuzz-policy tests/fuzz-cpuset tests/fuzz-qmp >/dev/null; then
-		step "fuzz policy loader for ${fuzz_seconds}s" fuzz policy
-		step "fuzz CPU list parser for ${fuzz_seconds}s" fuzz cpuset
-		step "fuzz the QMP client for ${fuzz_seconds}s" fuzz qmp
+	# shellcheck disable=SC2086 # one word per target
+	if ninja -C build-fuzz $(printf 'tests/fuzz-%s ' $fuzz_targets) >/dev/null; then
+		for t in $fuzz_targets; do
+			step "fuzz $t for ${fuzz_seconds}s" fuzz "$t"
+		done
 	else
 		step "fuzz targets build (clang)" false
 	fi

@@ -78,6 +78,8 @@ run "set-live" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/t
 run "effect-live" python3 tests/test-effect-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/qemu-system-standin"
+run "faults-live" python3 tests/test-faults-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
+	"$build/tests/bench/fakevm"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
 # that kvmtune refuses it, and why).
 KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
@@ -90,8 +92,10 @@ if [ "$layout" = unified ]; then
 	KVMTUNE_TEST_BACKEND=systemd run "set-live systemd" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 		"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
+	KVMTUNE_TEST_BACKEND=systemd run "faults-live systemd" python3 tests/test-faults-live.py \
+		"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/bench/fakevm"
 else
-	for t in state-live effect-live set-live hostile-live; do
+	for t in state-live effect-live set-live hostile-live faults-live; do
 		if grep -qE -- "$filter" <<<"$t systemd"; then
 			skipped=$((skipped + 1))
 			echo "SKIP $t systemd: the systemd backend is v2-only; on $layout it is refused (apply-live systemd checks that)"
