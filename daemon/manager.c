@@ -44,7 +44,8 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		(void)snprintf(origin, sizeof(origin), "%s:%u", a->origin->file, a->origin->line);
 	if (o == APPLY_DONE) {
 		bool value = a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE ||
-			     a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER;
+			     a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER ||
+			     a->kind == ACTION_DISK_THROTTLE;
 		bool move = a->kind == ACTION_ATTACH_THREAD || a->kind == ACTION_ATTACH_PROCESS;
 
 		p->m->changes++;

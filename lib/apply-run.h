@@ -28,6 +28,7 @@ struct apply_run {
 		int result;
 	} * targets;
 	size_t n_targets, allocated_targets;
+	int qmp_error; /* the VM's QMP socket timed out in this run (apply-disks.c), or 0 */
 };
 
 /* One action being carried out: where, and what the executor found. The runner frees. */

@@ -14,6 +14,7 @@
 #include "cgroup-read.h"
 #include "cgroup-write.h"
 #include "ctl.h"
+#include "disk-io.h"
 #include "enforce.h"
 #include "unit-name.h"
 
@@ -108,6 +109,11 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		break;
 	case ACTION_MACHINE:
 		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, shown(a->machine));
+		break;
+	case ACTION_DISK_THROTTLE:
+		fprintf(f, "%s = %s", shown(a->disk->id), shown(a->value));
+		if (old)
+			fprintf(f, " (was %s)", shown(old));
 		break;
 	case ACTION_MKDIR:
 	case ACTION_RMDIR:
