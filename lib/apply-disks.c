@@ -31,6 +31,11 @@ static enum apply_outcome session_failed(struct apply_step *s, const char *socke
 			      "its QMP socket %.256s did not answer within %d ms (another client "
 			      "may hold it: a QMP socket serves one at a time)",
 			      socket, QMP_TIMEOUT_USEC / 1000);
+	case -EAGAIN:
+		return failed(s, error,
+			      "its QMP socket %.256s is busy: another client holds it (a QMP "
+			      "socket serves one at a time)",
+			      socket);
 	case -ENOENT:
 		return failed(s, error, "its QMP socket %.256s does not exist (yet)", socket);
 	case -EPERM:
@@ -90,7 +95,8 @@ enum apply_outcome apply_disk_throttle(struct apply_run *run, const struct actio
 	o = apply_verify_target(run, a, &ref, &s->error);
 	if (o != APPLY_DONE)
 		return o;
-	/* One monitor that does not answer costs its timeout once per run, not once per disk. */
+	/* One monitor that does not answer (or is busy) costs its timeout once per run, not once
+	 * per disk. */
 	if (run->qmp_error < 0)
 		return session_failed(s, a->socket, run->qmp_error);
 	r = qmp_session_open(run->ctx->proc_fd, &t, QMP_TIMEOUT_USEC, &q);
@@ -99,7 +105,7 @@ enum apply_outcome apply_disk_throttle(struct apply_run *run, const struct actio
 	if (r == -ESRCH)
 		return APPLY_GONE;
 	if (r < 0) {
-		if (r == -ETIMEDOUT)
+		if (r == -ETIMEDOUT || r == -EAGAIN)
 			run->qmp_error = r;
 		return session_failed(s, a->socket, r);
 	}

@@ -73,6 +73,7 @@ run "discover-live" python3 tests/test-discover-live.py "$build/tools/kvmtunectl
 run "apply-live" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "state-live" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
+run "disks-live" python3 tests/test-disks-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/qemu-system-standin"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
@@ -80,6 +81,7 @@ run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "
 KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "state-live systemd" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
+KVMTUNE_TEST_BACKEND=systemd run "disks-live systemd" python3 tests/test-disks-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 	"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
 # The package first: systemd-live installs with meson install, which the package would meet.
