@@ -38,3 +38,15 @@ int plan_disk_throttles(struct plan *p, const struct policy *policy, const struc
 	}
 	return 0;
 }
+
+void plan_drop_disk_throttles(struct plan *p)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->actions[i].kind == ACTION_DISK_THROTTLE)
+			action_done(&p->actions[i]);
+		else
+			p->actions[k++] = p->actions[i];
+	p->n = k;
+}

@@ -13,3 +13,6 @@
  * Returns 0 or -ENOMEM.
  */
 int plan_disk_throttles(struct plan *p, const struct policy *policy, const struct vm *vm);
+
+/* Takes the ACTION_DISK_THROTTLE actions out of p (a pass that leaves QMP alone). */
+void plan_drop_disk_throttles(struct plan *p);
