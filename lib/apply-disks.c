@@ -48,15 +48,6 @@ static enum apply_outcome session_failed(struct apply_step *s, const char *socke
 	}
 }
 
-/* The VM's disks as QEMU lists them now. */
-static int query_disks(struct qmp_session *q, struct qmp_disks *ret)
-{
-	_cleanup_(json_object_putp) struct json_object *blocks = NULL;
-	int r = qmp_session_call(q, "query-block", NULL, &blocks, NULL);
-
-	return r < 0 ? (r == -EREMOTEIO ? -EPROTO : r) : qmp_disks_parse(blocks, ret);
-}
-
 /* Sends want; QEMU's refusal becomes the detail. */
 static enum apply_outcome set_throttle(struct qmp_session *q, const struct action *a,
 				       bool as_device, struct apply_step *s)
@@ -101,7 +92,7 @@ enum apply_outcome apply_disk_throttle(struct apply_run *run, const struct actio
 		return session_failed(s, a->socket, run->qmp_error);
 	r = qmp_session_open(run->ctx->proc_fd, &t, QMP_TIMEOUT_USEC, &q);
 	if (r >= 0)
-		r = query_disks(q, &disks);
+		r = qmp_disks_read(q, &disks);
 	if (r == -ESRCH)
 		return APPLY_GONE;
 	if (r < 0) {

@@ -181,6 +181,23 @@ struct json_object *qmp_throttle_arguments(const struct disk_io *want, const cha
 	return o;
 }
 
+int qmp_disks_read(struct qmp_session *q, struct qmp_disks *ret)
+{
+	_cleanup_(json_object_putp) struct json_object *blocks = NULL;
+	int r = qmp_session_call(q, "query-block", NULL, &blocks, NULL);
+
+	return r < 0 ? (r == -EREMOTEIO ? -EPROTO : r) : qmp_disks_parse(blocks, ret);
+}
+
+int qmp_disks_query(int proc_fd, const struct qmp_target *t, uint64_t timeout_usec,
+		    struct qmp_disks *ret)
+{
+	_cleanup_(qmp_session_closep) struct qmp_session *q = NULL;
+	int r = qmp_session_open(proc_fd, t, timeout_usec, &q);
+
+	return r < 0 ? r : qmp_disks_read(q, ret);
+}
+
 void qmp_disks_done(struct qmp_disks *l)
 {
 	FOREACH_ARRAY (d, l->items, l->n) {

@@ -4,12 +4,13 @@
 /*
  * QEMU's block devices over QMP, for per-disk throttles: query-block's answer as the disks and
  * their throttles (disk-io.h), which disk a policy's id names (policy-disks.h says how), and
- * the arguments of block_set_io_throttle. Nothing here does I/O.
+ * the arguments of block_set_io_throttle. Only qmp_disks_read and qmp_disks_query talk to QEMU.
  */
 
 #include <json-c/json.h>
 
 #include "disk-io.h"
+#include "qmp-session.h"
 
 #define QMP_DISKS_MAX 1024
 
@@ -45,5 +46,12 @@ char *qmp_disks_ids(const struct qmp_disks *l);
  */
 struct json_object *qmp_throttle_arguments(const struct disk_io *want, const char *id,
 					   bool as_device);
+
+/* The VM's disks as QEMU lists them now (query-block in session q). Returns 0 or -errno. */
+int qmp_disks_read(struct qmp_session *q, struct qmp_disks *ret);
+
+/* The same in a session of its own (qmp_session_open's rules and errors), for a look only. */
+int qmp_disks_query(int proc_fd, const struct qmp_target *t, uint64_t timeout_usec,
+		    struct qmp_disks *ret);
 
 void qmp_disks_done(struct qmp_disks *l);

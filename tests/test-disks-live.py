@@ -201,6 +201,19 @@ def apply_and_second_pass(cfg, q):
           r.stdout + r.stderr)
     check("second apply sent no block_set_io_throttle (QEMU's trace)", q.sets() == sent,
           "%d, then %d" % (sent, q.sets()))
+    r = ctl(cfg, "status", q.name)
+    line = [l for l in r.stdout.splitlines() if l.strip().startswith(DISK0 + " ")]
+    check("status: a disks section with each disk's ids and throttle as QEMU holds it",
+          "disks (QMP query-block):" in r.stdout and line and "vdisk0/virtio-backend" in line[0]
+          and "bps=52428800" in line[0] and "iops_rd=500" in line[0], r.stdout[-1500:])
+    r = ctl(cfg, "status", "--json", q.name)
+    try:
+        disks = json.loads(r.stdout)["vms"][0]["disks"]
+    except (ValueError, KeyError, IndexError):
+        disks = r.stdout + r.stderr
+    check("status --json: disks[] with device, qdev, throttle",
+          isinstance(disks, list) and {"device": "drive1", "qdev": DISK1,
+                                       "throttle": "iops=200 group=dk%s-g" % TAG} in disks, disks)
     return sent
 
 
