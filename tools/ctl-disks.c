@@ -3,26 +3,31 @@
 /*
  * The per-disk throttles QEMU holds, as status shows them (virsh blkdeviotune's view): each disk
  * query-block lists, with the ids a policy can name it by and its throttle. Asked in one brief
- * session (qmp-block.h), only of VMs whose command line names a QMP socket.
+ * session (qmp-block.h), only of VMs a policy with `disks:` fits and whose command line names a
+ * QMP socket: no other VM's monitor is taken from its other clients for a look.
  */
 
 #include <json-c/json.h>
 #include <string.h>
 
+#include "assess.h"
 #include "ctl.h"
 #include "qmp-block.h"
 
 #define PERIPHERAL "/machine/peripheral/"
 
-static int read_disks(struct ctl_world *w, const struct vm *vm, struct qmp_disks *ret)
+/* -ENOTCONN: not to be asked. */
+static int read_disks(struct ctl_world *w, const struct vm *vm, const struct assessment *as,
+		      struct qmp_disks *ret)
 {
 	struct qmp_target t = { .pid = vm->pid,
 				.starttime = vm->starttime,
 				.path = vm->cmdline.qmp_socket };
 
 	*ret = (struct qmp_disks){};
-	return vm->cmdline.qmp_socket ? qmp_disks_query(w->proc_fd, &t, QMP_TIMEOUT_USEC, ret)
-				      : -ENOTCONN;
+	if (!vm->cmdline.qmp_socket || !as || as->effective.disks.n == 0)
+		return -ENOTCONN;
+	return qmp_disks_query(w->proc_fd, &t, QMP_TIMEOUT_USEC, ret);
 }
 
 static const char *qdev_id(const char *qdev)
@@ -31,13 +36,13 @@ static const char *qdev_id(const char *qdev)
 								  : qdev;
 }
 
-void print_disks(struct ctl_world *w, const struct vm *vm)
+void print_disks(struct ctl_world *w, const struct vm *vm, const struct assessment *as)
 {
 	_cleanup_(qmp_disks_done) struct qmp_disks l = {};
-	int r = read_disks(w, vm, &l);
+	int r = read_disks(w, vm, as, &l);
 
 	if (r == -ENOTCONN)
-		return; /* nothing to ask: the QMP line above says so */
+		return; /* no disks: asked for, or no socket (the QMP line above says so) */
 	printf("  disks (QMP query-block):\n");
 	if (r < 0)
 		printf("    unknown: %s\n", strerror(-r));
@@ -50,10 +55,11 @@ void print_disks(struct ctl_world *w, const struct vm *vm)
 	}
 }
 
-void disks_json(struct ctl_world *w, const struct vm *vm, struct json_object *o)
+void disks_json(struct ctl_world *w, const struct vm *vm, const struct assessment *as,
+		struct json_object *o)
 {
 	_cleanup_(qmp_disks_done) struct qmp_disks l = {};
-	int r = read_disks(w, vm, &l);
+	int r = read_disks(w, vm, as, &l);
 	struct json_object *a;
 
 	if (r == -ENOTCONN)

@@ -196,7 +196,7 @@ static struct json_object *vm_json(struct ctl_world *w, const struct vm_view *v,
 	}
 	json_object_object_add(o, "threads", a);
 	resources_json(w, vm, v->state, o);
-	disks_json(w, vm, o);
+	disks_json(w, vm, v->state, o);
 	return o;
 }
 
@@ -383,7 +383,7 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 	print_threads(w, vm);
 	putchar('\n');
 	print_resources(w, vm, a);
-	print_disks(w, vm);
+	print_disks(w, vm, a);
 	putchar('\n');
 }
 
