@@ -16,6 +16,14 @@
 #include "unit-name.h"
 
 #define SETTLE_USEC (50 * 1000) /* after a thread appears: time to rename itself */
+/* Event-driven passes that may wait for a VM's QMP (its disks) between two full passes: a VM
+ * owner who renames threads all the time and keeps the monitor silent costs this many deadlines
+ * per rescan interval, not one per event. */
+#define DISK_TRIES 3
+/* A VM just started may not serve QMP yet (its socket missing, or silent while QEMU sets the
+ * machine up): its disks are tried again every second, this many times, after the last event. */
+#define DISK_RETRIES	10
+#define DISK_RETRY_USEC (1000 * 1000)
 
 /* ---- reporting what enforcement did ---- */
 
@@ -24,6 +32,8 @@ struct pass {
 	const char *vm;
 	pid_t pid;
 	bool drift; /* a rescan: anything changed was someone else's change */
+	bool full;  /* a pass over every VM (start, reload, rescan), not one driven by events */
+	unsigned disk_failures, disk_timeouts;
 };
 
 static void report(void *userdata, const struct action *a, enum apply_outcome o, const char *old,
@@ -31,6 +41,9 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 {
 	struct pass *p = userdata;
 	char origin[512] = "";
+
+	p->disk_failures += a->kind == ACTION_DISK_THROTTLE && o == APPLY_FAILED;
+	p->disk_timeouts += a->kind == ACTION_DISK_THROTTLE && error == -ETIMEDOUT;
 	struct log_about about = { .vm = p->vm, .pid = p->pid, .policy = origin };
 	_cleanup_free_ char *text = NULL;
 	int priority = LOG_INFO;
@@ -45,7 +58,8 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		(void)snprintf(origin, sizeof(origin), "%s:%u", a->origin->file, a->origin->line);
 	if (o == APPLY_DONE) {
 		bool value = a->kind == ACTION_WRITE || a->kind == ACTION_UNIT_WRITE ||
-			     a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER;
+			     a->kind == ACTION_AFFINITY || a->kind == ACTION_SCHEDULER ||
+			     a->kind == ACTION_DISK_THROTTLE;
 		bool move = a->kind == ACTION_ATTACH_THREAD || a->kind == ACTION_ATTACH_PROCESS;
 
 		p->m->changes++;
@@ -59,6 +73,11 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 			   : value || a->kind == ACTION_SCOPE || a->kind == ACTION_MACHINE
 				   ? LOG_INFO
 				   : LOG_DEBUG;
+	} else if (o == APPLY_FAILED && a->kind == ACTION_DISK_THROTTLE &&
+		   (error == -ENOENT || error == -EAGAIN) && !p->full) {
+		/* A VM just started has no QMP socket yet, or another client has it for a moment;
+		 * the retries follow, and a full pass says it if it stays so. */
+		priority = LOG_INFO;
 	} else if (o == APPLY_FAILED) {
 		p->m->failures++;
 		p->m->counters.errors++;
@@ -254,10 +273,43 @@ static const struct vm **vm_list(struct manager *m)
 	return v;
 }
 
+/* After a pass: whether t's disks are in place, and if not, when to try again. */
+static void disks_tried(struct manager *m, struct tracked_vm *t, const struct pass *p, bool skipped)
+{
+	if (!skipped)
+		t->disks_done = p->disk_failures == 0;
+	/* Only a wait counts: a socket not there yet (QEMU starting) fails at once. */
+	t->disk_timeouts = p->full ? 0 : t->disk_timeouts + (p->disk_timeouts > 0);
+	if (p->full || t->disks_done)
+		t->disk_retries = 0;
+	if (skipped || t->disks_done || t->disk_retries >= DISK_RETRIES ||
+	    t->disk_timeouts >= DISK_TRIES)
+		return;
+	t->disk_retry = true;
+	(void)sd_event_source_set_time_relative(m->disk_retry_source, DISK_RETRY_USEC);
+	(void)sd_event_source_set_enabled(m->disk_retry_source, SD_EVENT_ONESHOT);
+}
+
+static int on_disk_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	FOREACH_ARRAY (t, m->vms, m->n_vms)
+		if (t->disk_retry) {
+			t->disk_retry = false;
+			t->disk_retries++;
+			t->dirty = true;
+		}
+	manager_schedule_work(m);
+	return 0;
+}
+
 static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
 			   const struct vm *const *all, size_t n_all)
 {
-	struct pass p = { .m = m, .vm = t->vm.name, .pid = t->vm.pid, .drift = drift };
+	struct pass p = {
+		.m = m, .vm = t->vm.name, .pid = t->vm.pid, .drift = drift, .full = all != NULL
+	};
 	_cleanup_(diag_list_done) struct diag_list diags = {};
 	_cleanup_(enforce_result_done) struct enforce_result res = {};
 	_cleanup_(enforcer_done) struct enforcer e = {};
@@ -269,9 +321,12 @@ static int enforce_tracked(struct manager *m, struct tracked_vm *t, bool drift,
 	enforcer_for(m, &p, &e);
 	e.vms = all ?: known;
 	e.n_vms = all ? n_all : m->n_vms;
+	/* Full passes (all) do the disks always; the others until they are in place. */
+	e.skip_disks = !all && (t->disks_done || t->disk_timeouts >= DISK_TRIES);
 	r = enforce_vm(&e, &t->vm, &diags, &res);
 	if (r < 0)
 		return r;
+	disks_tried(m, t, &p, e.skip_disks);
 	if (res.group_taken_by) {
 		/* Said once per VM, not at every pass. */
 		if (!t->refused)
@@ -901,6 +956,11 @@ static int add_sources(struct manager *m)
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->settle_source, SD_EVENT_OFF);
 	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &m->disk_retry_source, CLOCK_MONOTONIC,
+					       DISK_RETRY_USEC, 10 * 1000, on_disk_retry, m);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->disk_retry_source, SD_EVENT_OFF);
+	if (r >= 0)
 		r = sd_event_add_time_relative(m->event, &m->reap_source, CLOCK_MONOTONIC,
 					       REAP_INTERVAL_USEC, 10 * 1000, on_reap, m);
 	if (r >= 0)
@@ -999,6 +1059,7 @@ struct manager *manager_free(struct manager *m)
 	sd_event_source_unref(m->rescan_source);
 	sd_event_source_unref(m->work_source);
 	sd_event_source_unref(m->settle_source);
+	sd_event_source_unref(m->disk_retry_source);
 	sd_event_source_unref(m->control_source);
 	sd_event_source_unref(m->reap_source);
 	for (size_t i = 0; i < m->n_reap; i++)

@@ -39,6 +39,12 @@ struct tracked_vm {
 	bool have_effective;
 	bool known;   /* a full pass found it known from before */
 	bool refused; /* another VM of that name has its group (said once) */
+	/* Per-disk throttles (QMP sessions that are waited for): in place since the last full
+	 * pass; since then, how many event-driven passes waited in vain (at most DISK_TRIES),
+	 * and how many retries the disk timer made (at most DISK_RETRIES). */
+	bool disks_done;
+	bool disk_retry; /* the disk timer enforces it again */
+	unsigned disk_timeouts, disk_retries;
 
 	/* QMP (qmp-watch.c): the last answer holds for the thread set it was given for. */
 	struct qmp_info qmp;
@@ -64,8 +70,9 @@ struct manager {
 	struct unit_bus *bus;  /* the systemd backend's connection */
 
 	sd_event_source *events_source, *rescan_source, *work_source, *settle_source;
-	sd_event_source *reap_source; /* retries removing the groups of ended VMs */
-	char **reap;		      /* VM groups to remove once their last thread has left */
+	sd_event_source *disk_retry_source; /* VMs whose disks are not in place yet */
+	sd_event_source *reap_source;	    /* retries removing the groups of ended VMs */
+	char **reap; /* VM groups to remove once their last thread has left */
 	size_t n_reap, allocated_reap;
 	unsigned reap_tries;
 	int control_fd;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "action.h"
+#include "disk-io.h"
 #include "macro.h"
 
 static const char *const kind_names[_ACTION_KIND_MAX] = {
@@ -19,6 +20,7 @@ static const char *const kind_names[_ACTION_KIND_MAX] = {
 	[ACTION_SCOPE] = "start scope",
 	[ACTION_UNIT_WRITE] = "set property",
 	[ACTION_MACHINE] = "register machine",
+	[ACTION_DISK_THROTTLE] = "throttle disk",
 };
 
 static const char *const outcome_names[_APPLY_OUTCOME_MAX] = {
@@ -52,6 +54,10 @@ void action_done(struct action *a)
 	free(a->slice);
 	free(a->machine);
 	free(a->warning);
+	free(a->socket);
+	if (a->disk)
+		disk_io_done(a->disk);
+	free(a->disk);
 	cpuset_done(&a->cpus);
 	cpuset_done(&a->nodes);
 	for (size_t i = 0; i < a->n_props; i++)

@@ -16,6 +16,8 @@
 #include "cpuset.h"
 #include "value.h"
 
+struct disk_io;
+
 /* A unit property systemd is given (SetUnitProperties, StartTransientUnit). */
 enum unit_property_type {
 	UNIT_PROPERTY_U64,    /* t */
@@ -55,6 +57,7 @@ enum action_kind {
 	ACTION_UNIT_WRITE,     /* controller, group, file, value, props: group/file holds value,
 				* set through the scope's unit properties */
 	ACTION_MACHINE,	       /* group, machine [, uuid], pid: machined knows the VM */
+	ACTION_DISK_THROTTLE,  /* pid, disk, value [, socket]: QEMU throttles the disk so */
 	_ACTION_KIND_MAX,
 };
 
@@ -81,6 +84,8 @@ struct action {
 	int sched_priority;
 	struct unit_property props[ACTION_PROPERTIES_MAX]; /* UNIT_WRITE */
 	size_t n_props;
+	char *socket;	      /* DISK_THROTTLE: the VM's QMP socket as its command line names it */
+	struct disk_io *disk; /* DISK_THROTTLE: what the disk should hold (value says it) */
 	const struct origin *origin;
 	char what[96]; /* for people: "vcpu0 quota", "memory hard_limit" */
 };

@@ -46,6 +46,9 @@ static char *done(const struct action *a, const char *old, bool drift)
 	case ACTION_MACHINE:
 		r = asprintf(&s, "registered with systemd-machined as %s", a->machine);
 		break;
+	case ACTION_DISK_THROTTLE:
+		r = asprintf(&s, "%s %s: %s -> %s", verb, a->what, old ?: "?", a->value);
+		break;
 	default:
 		r = asprintf(&s, "%s %s %s", action_kind_to_string(a->kind), a->what,
 			     a->group ?: "");
@@ -73,9 +76,13 @@ char *apply_describe(const struct action *a, enum apply_outcome o, const char *o
 		}
 		return s;
 	case APPLY_FAILED:
-		r = asprintf(&s, "could not enforce %s (%s%s%s): %s%s%s", a->what, a->group ?: "",
-			     a->file ? "/" : "", a->file ?: "", strerror(-error),
-			     detail ? ": " : "", detail ?: "");
+		if (!a->group) /* a disk's throttle: the detail says where */
+			r = asprintf(&s, "could not enforce %s: %s%s%s", a->what, strerror(-error),
+				     detail ? ": " : "", detail ?: "");
+		else
+			r = asprintf(&s, "could not enforce %s (%s%s%s): %s%s%s", a->what, a->group,
+				     a->file ? "/" : "", a->file ?: "", strerror(-error),
+				     detail ? ": " : "", detail ?: "");
 		break;
 	case APPLY_REPLACED:
 		r = asprintf(&s,

@@ -35,6 +35,7 @@ struct apply_run {
 		char *text;
 	} * cgroup_files;
 	size_t n_cgroup_files, allocated_cgroup_files;
+	int qmp_error; /* the VM's QMP socket timed out in this run (apply-disks.c), or 0 */
 };
 
 /* One action being carried out: where, and what the executor found. The runner frees. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "apply-disks.h"
 #include "apply-run.h"
 #include "apply-unit.h"
 #include "cgroup-read.h"
@@ -461,6 +462,7 @@ static enum apply_outcome apply_one(struct apply_run *run, const struct action *
 		[ACTION_SCOPE] = apply_unit_scope,
 		[ACTION_UNIT_WRITE] = apply_unit_write,
 		[ACTION_MACHINE] = apply_unit_machine,
+		[ACTION_DISK_THROTTLE] = apply_disk_throttle,
 	};
 
 	if (a->kind == ACTION_WARN)

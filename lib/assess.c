@@ -72,6 +72,10 @@ static int describe(const struct action *a, const char *old, struct assess_item 
 		it->where = strdup(a->group);
 		want = "a systemd scope";
 		break;
+	case ACTION_DISK_THROTTLE:
+		r = asprintf(&it->where, "QMP %s", a->socket ?: "(none)");
+		want = a->value;
+		break;
 	case ACTION_MACHINE:
 		r = asprintf(&it->where, "pid %d", (int)a->pid);
 		want = "registered with systemd-machined";

@@ -10,6 +10,7 @@
 #include "enforce.h"
 #include "macro.h"
 #include "numa-maps.h"
+#include "plan-disks.h"
 #include "plan-unit.h"
 #include "unit-name.h"
 
@@ -122,6 +123,9 @@ int enforce_plan(struct enforcer *e, const struct policy *effective, const struc
 		(void)numa_maps_read_policy(e->proc_fd, vm->pid, &memory_policy);
 	host.memory_policy = memory_policy;
 	r = plan_vm(effective, vm, &host, ret);
+	/* Launching, the process is not QEMU yet: its disks are apply's or kvmtuned's later. */
+	if (r >= 0 && (e->skip_disks || e->launching))
+		plan_drop_disk_throttles(ret);
 	if (r >= 0 && e->slice)
 		r = plan_unit(ret, vm, &host, e->slice);
 	if (r < 0)

@@ -25,6 +25,7 @@ struct enforcer {
 	bool dry_run;
 	bool wait_for_units; /* a command: wait until systemd has written what it was given */
 	bool launching;	     /* kvmtunectl run: the process is not QEMU yet */
+	bool skip_disks;     /* leave the per-disk throttles (QMP) out of this pass */
 	struct cgroup_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
 	apply_report_fn report;
 	void *userdata; /* for report */

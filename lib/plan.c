@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "numa-maps.h"
 #include "plan-build.h"
+#include "plan-disks.h"
 #include "plan.h"
 #include "qemu-cmdline.h"
 #include "size.h"
@@ -507,20 +508,6 @@ static void plan_cpusets(struct builder *b, const struct group *g, size_t n, con
 	}
 }
 
-/*
- * Per-disk throttles are QEMU's own (block_set_io_throttle over QMP), not a cgroup's: this
- * version checks them but does not send them yet, and says so rather than accept them silently.
- */
-static void plan_disks(struct builder *b)
-{
-	FOREACH_ARRAY (d, b->policy->disks.items, b->policy->disks.n)
-		builder_warn(b, &d->origin,
-			     "disks: '%s': per-disk throttling through QMP is not enforced by this "
-			     "version; "
-			     "the disk runs unthrottled by kvmtune",
-			     d->id);
-}
-
 int plan_vm(const struct policy *effective, const struct vm *vm, const struct plan_host *host,
 	    struct plan *ret)
 {
@@ -608,7 +595,7 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 	if (b.r >= 0)
 		plan_schedulers(&b);
 	if (b.r >= 0)
-		plan_disks(&b);
+		b.r = plan_disk_throttles(&p, effective, vm);
 	free_groups(g, n);
 	if (b.r < 0) {
 		plan_done(&p);

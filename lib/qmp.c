@@ -357,6 +357,15 @@ static int connect_vm_socket(int proc_fd, const struct qmp_target *t, int path_f
 	return TAKE_FD(fd);
 }
 
+int qmp_connect(int proc_fd, const struct qmp_target *t)
+{
+	_cleanup_close_ int path_fd = open_in_view(proc_fd, t);
+
+	if (path_fd < 0)
+		return path_fd;
+	return connect_vm_socket(proc_fd, t, path_fd);
+}
+
 int qmp_exchange_new_detached(struct qmp_exchange **ret)
 {
 	struct qmp_exchange *e = calloc(1, sizeof(*e));
@@ -372,13 +381,9 @@ int qmp_exchange_new_detached(struct qmp_exchange **ret)
 int qmp_exchange_start(int proc_fd, const struct qmp_target *t, uint64_t timeout_usec,
 		       struct qmp_exchange **ret)
 {
-	_cleanup_close_ int path_fd = open_in_view(proc_fd, t);
 	struct qmp_exchange *e;
-	int fd, r;
+	int fd = qmp_connect(proc_fd, t), r;
 
-	if (path_fd < 0)
-		return path_fd;
-	fd = connect_vm_socket(proc_fd, t, path_fd);
 	if (fd < 0)
 		return fd;
 	r = qmp_exchange_new_detached(&e);

@@ -58,6 +58,12 @@ struct qmp_target {
 struct qmp_exchange;
 
 /*
+ * A non-blocking connection to t's QMP socket, proven the VM's own (above), before any byte is
+ * exchanged: the fd, or the errors of qmp_exchange_start.
+ */
+int qmp_connect(int proc_fd, const struct qmp_target *t);
+
+/*
  * Connects to t's QMP socket (proc_fd: the /proc the VM is seen in) and starts an exchange that
  * must end within timeout_usec. Returns 0 and *ret, or: -ENOENT (no such socket yet),
  * -ENOTSOCK (the path is no socket), -EPERM (the socket is not the VM's own), -EAGAIN (its

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <sched.h>
 
+#include "disk-io.h"
 #include "fileio.h"
 #include "plan-unit.h"
 #include "plan.h"
@@ -111,6 +112,10 @@ static void format_action(struct strbuf *b, const struct action *a)
 	case ACTION_MACHINE:
 		(void)strbuf_printf(b, " %d as %s%s", (int)a->pid, a->machine,
 				    a->has_uuid ? " with uuid" : "");
+		break;
+	case ACTION_DISK_THROTTLE:
+		(void)strbuf_printf(b, " %d %s = %s via %s", (int)a->pid, a->disk->id, a->value,
+				    a->socket ?: "(no QMP socket)");
 		break;
 	default:
 		break;

@@ -15,6 +15,7 @@
 #include "cgroup-write.h"
 #include "cgrules.h"
 #include "ctl.h"
+#include "disk-io.h"
 #include "enforce.h"
 #include "unit-name.h"
 
@@ -109,6 +110,11 @@ static void report(void *userdata, const struct action *a, enum apply_outcome o,
 		break;
 	case ACTION_MACHINE:
 		fprintf(f, "pid %d as %s (systemd-machined)", (int)a->pid, shown(a->machine));
+		break;
+	case ACTION_DISK_THROTTLE:
+		fprintf(f, "%s = %s", shown(a->disk->id), shown(a->value));
+		if (old)
+			fprintf(f, " (was %s)", shown(old));
 		break;
 	case ACTION_MKDIR:
 	case ACTION_RMDIR:

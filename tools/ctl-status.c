@@ -196,6 +196,7 @@ static struct json_object *vm_json(struct ctl_world *w, const struct vm_view *v,
 	}
 	json_object_object_add(o, "threads", a);
 	resources_json(w, vm, v->state, o);
+	disks_json(w, vm, v->state, o);
 	effect_json(w, vm, v->state, o);
 	return o;
 }
@@ -383,6 +384,7 @@ static void print_status(struct ctl_world *w, const struct vm_view *v)
 	print_threads(w, vm);
 	putchar('\n');
 	print_resources(w, vm, a);
+	print_disks(w, vm, a);
 	putchar('\n');
 	print_effect(w, vm, a);
 	putchar('\n');
@@ -394,10 +396,11 @@ static const char status_help[] =
 	"For each VM (a name, pid or uuid; all when none): its state and, when it drifted, what\n"
 	"differs (desired, actual, the policy file:line asking for it); the backend and VM group;\n"
 	"every thread's role, CPU, affinity, scheduler and cgroup (virsh vcpuinfo); then the VM\n"
-	"group's and the thread groups' values (virsh schedinfo, memtune, blkiotune, numatune)\n"
-	"and where its memory sits on each NUMA node (numastat's per-process view); then the\n"
-	"effect: CPU used and throttled per group, memory used against each limit and how often\n"
-	"it was hit, I/O per device, pressure stall time.\n"
+	"group's and the thread groups' values (virsh schedinfo, memtune, blkiotune, numatune),\n"
+	"where its memory sits on each NUMA node (numastat's per-process view) and each disk's\n"
+	"throttle inside QEMU, asked over QMP (virsh blkdeviotune); then the effect: CPU used\n"
+	"and throttled per group, memory used against each limit and how often it was hit, I/O\n"
+	"per device, pressure stall time.\n"
 	"\n"
 	"Options:\n"
 	"      --json    The same as one JSON document\n"

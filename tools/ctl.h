@@ -111,6 +111,11 @@ void ctl_assessment_json(const struct assessment *a, struct json_object *o);
 
 /* status: what the VM's cgroups hold and where its memory sits (ctl-resources.c). */
 void print_resources(struct ctl_world *w, const struct vm *vm, const struct assessment *a);
+/* QEMU's per-disk throttles (ctl-disks.c): each disk's, asked over QMP when a policy with
+ * disks fits the VM (as: its assessment, may be NULL). */
+void print_disks(struct ctl_world *w, const struct vm *vm, const struct assessment *as);
+void disks_json(struct ctl_world *w, const struct vm *vm, const struct assessment *as,
+		struct json_object *o);
 void resources_json(struct ctl_world *w, const struct vm *vm, const struct assessment *a,
 		    struct json_object *o);
 

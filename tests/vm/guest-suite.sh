@@ -76,6 +76,7 @@ run "daemon-live" python3 tests/test-daemon-live.py "$build/daemon/kvmtuned" "$b
 run "state-live" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
 run "set-live" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "effect-live" python3 tests/test-effect-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
+run "disks-live" python3 tests/test-disks-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/qemu-system-standin"
 run "faults-live" python3 tests/test-faults-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
@@ -89,13 +90,14 @@ KVMTUNE_TEST_BACKEND=systemd run "daemon-live systemd" python3 tests/test-daemon
 if [ "$layout" = unified ]; then
 	KVMTUNE_TEST_BACKEND=systemd run "state-live systemd" python3 tests/test-state-live.py "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "effect-live systemd" python3 tests/test-effect-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
+	KVMTUNE_TEST_BACKEND=systemd run "disks-live systemd" python3 tests/test-disks-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "set-live systemd" python3 tests/test-set-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 	KVMTUNE_TEST_BACKEND=systemd run "hostile-live systemd" python3 tests/test-hostile-live.py \
 		"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/qemu-system-standin"
 	KVMTUNE_TEST_BACKEND=systemd run "faults-live systemd" python3 tests/test-faults-live.py \
 		"$build/daemon/kvmtuned" "$build/tools/kvmtunectl" "$build/tests/bench/fakevm"
 else
-	for t in state-live effect-live set-live hostile-live faults-live; do
+	for t in state-live effect-live disks-live set-live hostile-live faults-live; do
 		if grep -qE -- "$filter" <<<"$t systemd"; then
 			skipped=$((skipped + 1))
 			echo "SKIP $t systemd: the systemd backend is v2-only; on $layout it is refused (apply-live systemd checks that)"
