@@ -14,17 +14,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp import QMP  # noqa: E402
-from live import TAG, SYSTEMD, backend_refused, backend_unavailable, check, end_processes, layout, remove_tree, settings_yaml, stop_parent, summary, test_parent  # noqa: E402
+from live import TAG, SYSTEMD, Notify, allowed, backend_refused, backend_unavailable, cgroup_of, check, end_processes, layout, remove_tree, settings_yaml, stop_parent, summary, test_parent, wait_for  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 
@@ -80,54 +78,6 @@ def threads(pid):
         except OSError:
             pass
     return out
-
-
-def allowed(pid, tid):
-    for line in open("/proc/%d/task/%d/status" % (pid, tid)):
-        if line.startswith("Cpus_allowed_list:"):
-            return line.split()[1]
-
-
-def cgroup_of(pid, tid):
-    for line in open("/proc/%d/task/%d/cgroup" % (pid, tid)):
-        n, ctrls, path = line.rstrip("\n").split(":", 2)
-        if (V2 and n == "0") or (not V2 and "cpu" in ctrls.split(",")):
-            return path
-
-
-def wait_for(cond, timeout=10.0, step=0.005):
-    """Polls cond until true; returns the seconds it took, or None."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        try:
-            if cond():
-                return time.monotonic() - t0
-        except OSError:
-            pass
-        time.sleep(step)
-    return None
-
-
-class Notify:
-    """The NOTIFY_SOCKET systemd would give the daemon, read all the time as systemd does (a
-    full queue would block the daemon's sd_notify)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        self.messages = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        while True:
-            self.messages.append(self.sock.recv(4096).decode())
-
-    def drain(self):
-        return self.messages
-
-    def seen(self, text):
-        return any(text in m for m in list(self.messages))
 
 
 class Daemon:
