@@ -112,6 +112,8 @@ static void run_command(struct control_client *c, const char *command)
 		(void)snprintf(reply, sizeof(reply), "error %s\n", strerror(-r));
 	else
 		(void)snprintf(reply, sizeof(reply), "ok %d\n", r);
+	/* The reply sends the admin to the log: what the reload logged is there first. */
+	log_flush();
 	answer(c->fd, reply);
 }
 

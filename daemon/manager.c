@@ -298,9 +298,8 @@ static int on_disk_retry(sd_event_source *s, uint64_t usec, void *userdata)
 		if (t->disk_retry) {
 			t->disk_retry = false;
 			t->disk_retries++;
-			t->dirty = true;
+			manager_mark_dirty(m, t);
 		}
-	manager_schedule_work(m);
 	return 0;
 }
 

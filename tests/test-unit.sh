@@ -3,8 +3,10 @@
 #
 # The systemd unit as installed: `systemd-analyze verify` passes (with the staged binaries), and
 # its exposure (`systemd-analyze security --offline`) does not grow past 2.6, where the
-# hardening stands now; and it gives the daemon CPU priority (Nice= below 0, CPUWeight= above
-# the default 100: a renamed vCPU waits for kvmtuned to run). Usage: test-unit.sh BUILDDIR
+# hardening stands now; it gives the daemon CPU priority with Nice= below 0 (a renamed vCPU
+# waits for kvmtuned to run), and with no cgroup CPU setting: on v1, one would make systemd pull
+# the processes of every system.slice service, VMs kvmtuned placed among them, back into the
+# services' cpu groups at each daemon-reload. Usage: test-unit.sh BUILDDIR
 set -euo pipefail
 
 build=$1
@@ -34,8 +36,7 @@ awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 2.6) }' ||
 	{ echo "FAIL: exposure $exposure is above 2.6"; exit 1; }
 echo "ok: exposure $exposure (at most 2.6)"
 nice=$(sed -n 's/^Nice=\(-\?[0-9]*\)$/\1/p' "$unit")
-weight=$(sed -n 's/^CPUWeight=\([0-9]*\)$/\1/p' "$unit")
+cpu=$(grep -E '^(CPU(Weight|Shares|Quota|QuotaPeriodSec)|StartupCPU(Weight|Shares)|CPUAccounting|AllowedCPUs)=' "$unit" || true)
 [ -n "$nice" ] && [ "$nice" -lt 0 ] || { echo "FAIL: Nice= is '$nice', not below 0"; exit 1; }
-[ -n "$weight" ] && [ "$weight" -gt 100 ] ||
-	{ echo "FAIL: CPUWeight= is '$weight', not above the default 100"; exit 1; }
-echo "ok: Nice=$nice, CPUWeight=$weight"
+[ -z "$cpu" ] || { echo "FAIL: the unit has a cgroup CPU setting ($cpu)"; exit 1; }
+echo "ok: Nice=$nice, no cgroup CPU setting"
