@@ -743,6 +743,14 @@ static int on_work(sd_event_source *s, void *userdata)
 
 /* ---- full passes ---- */
 
+static bool has_young_thread(const struct vm *vm)
+{
+	FOREACH_ARRAY (th, vm->threads, vm->n_threads)
+		if (th->young)
+			return true;
+	return false;
+}
+
 /* Every VM of the pass, each knowing all the others (same names); those that ended go. */
 static int enforce_all(struct manager *m, bool drift)
 {
@@ -757,6 +765,11 @@ static int enforce_all(struct manager *m, bool drift)
 		if (r == -ESRCH) {
 			ended[i] = true;
 			r = 0;
+		} else if (r >= 0 && has_young_thread(&m->vms[i].vm)) {
+			/* A thread too new to trust its name (a vCPU hot-plugged just before the
+			 * daemon started) is looked at again once it had time to rename. */
+			m->vms[i].look_whole = true;
+			settle_later(m, &m->vms[i]);
 		}
 	}
 	for (size_t i = n; i > 0; i--) /* from the end: drop_vm moves the last one in */

@@ -195,7 +195,10 @@ def main():
               % ((time.monotonic() - t0) * 1000 if took is not None else 0), took is not None)
         check("...and no rescan ran meanwhile", "rescan:" not in d.text() and "rescan" not in d.text())
 
-        # Restart: kill -9, start again: zero writes.
+        # Restart: kill -9, start again: zero writes. The hot-plugged vCPU is given time to be
+        # older than the two clock ticks in which a thread's name is not trusted yet (a daemon
+        # starting within them looks at it again 50 ms later, and changes what it did).
+        time.sleep(0.1)
         d.p.kill()
         d.p.wait()
         mark = len(d.text())
