@@ -261,12 +261,14 @@ def check_numa_move(tmp, cfg):
     check("numa: apply with nodeset 1 exits 0", r.returncode == 0, r.stdout + r.stderr)
     deadline = time.monotonic() + 60  # a hang guard, not a timing check
     after = anon_pages(p.pid)
-    while time.monotonic() < deadline and after.get(0, 0) > sum(after.values()) // 20:
+    # v1's memory_migrate moves the pages once, as the mems change; a page the kernel could
+    # not take at that moment stays (up to a tenth was seen in the hybrid guest).
+    while time.monotonic() < deadline and after.get(0, 0) > sum(after.values()) // 5:
         time.sleep(0.2)
         after = anon_pages(p.pid)
     print("info: numa (%s backend): anonymous pages per node before %s, after %s" % (BACKEND, before, after))
-    check("numa: the memory on node 0 moved to node 1 (%s -> %s)" % (before, after),
-          before.get(0, 0) > before.get(1, 0) and after.get(0, 0) <= sum(after.values()) // 20, (before, after))
+    check("numa: the memory on node 0 moved to node 1, at least four fifths of it (%s -> %s)" % (before, after),
+          before.get(0, 0) > before.get(1, 0) and after.get(0, 0) <= sum(after.values()) // 5, (before, after))
     p.send_signal(signal.SIGTERM)
     p.wait(10)
     os.unlink(pol)
