@@ -69,59 +69,137 @@ static void read_v2_controllers(struct cgroup_fs *fs)
 				fs->v2[c] = true;
 }
 
+/* c joins the hierarchy of an earlier controller: one fd, closed once. */
+static void join(struct cgroup_fs *fs, enum cgroup_controller c, enum cgroup_controller first)
+{
+	if (fs->v1_fd[c] != fs->v1_fd[first])
+		safe_close(fs->v1_fd[c]);
+	fs->v1_fd[c] = fs->v1_fd[first];
+	fs->v1_with[c] = (unsigned char)(first + 1);
+}
+
 /*
  * systemd mounts cpu and cpuacct as one hierarchy ("cpu,cpuacct", both names symlinks to it):
- * then cpuacct is not a hierarchy of its own, and its groups are cpu's. Keeping both would plan
- * every group and thread move twice, the second already done by the first.
+ * a filesystem of its own is a hierarchy of its own. Planning the groups and moves of both
+ * would do each twice, and a whole-process move for one would undo the other's thread groups.
  */
-static void drop_comounted(struct cgroup_fs *fs)
+static void join_same_filesystem(struct cgroup_fs *fs)
 {
-	struct stat cpu, acct;
+	struct stat st[_CGROUP_CONTROLLER_MAX];
 
-	if (fs->v1_fd[CGROUP_CPU] < 0 || fs->v1_fd[CGROUP_CPUACCT] < 0)
-		return;
-	if (fstat(fs->v1_fd[CGROUP_CPU], &cpu) < 0 || fstat(fs->v1_fd[CGROUP_CPUACCT], &acct) < 0)
-		return;
-	if (cpu.st_dev == acct.st_dev)
-		fs->v1_fd[CGROUP_CPUACCT] = safe_close(fs->v1_fd[CGROUP_CPUACCT]);
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		if (fs->v1_fd[c] < 0 || fstat(fs->v1_fd[c], &st[c]) < 0)
+			continue;
+		for (int e = 0; e < c; e++)
+			if (fs->v1_fd[e] >= 0 && !fs->v1_with[e] && st[e].st_dev == st[c].st_dev) {
+				join(fs, c, e);
+				break;
+			}
+	}
+}
+
+/*
+ * The root and, beside v1, the cgroup2 mount at <root>/unified. Returns 1 for unified (then fs
+ * is complete), 0 for a v1 root (a tmpfs; its fd in ret_root_fd), -ENOMEDIUM for a root that
+ * is neither (fs has the layout v1 controllers mounted elsewhere would give), or -errno.
+ */
+static int open_root(const char *root, struct cgroup_fs *fs, int *ret_root_fd)
+{
+	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sf;
+
+	*fs = (struct cgroup_fs){ .unified_fd = -EBADF, .layout = CGROUP_LEGACY };
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		fs->v1_fd[c] = -EBADF;
+	fs->root = strdup(root);
+	if (!fs->root)
+		return -ENOMEM;
+	if (root_fd < 0)
+		return errno == ENOENT ? -ENOMEDIUM : -errno;
+	if (fstatfs(root_fd, &sf) < 0)
+		return -errno;
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		fs->layout = CGROUP_UNIFIED;
+		fs->unified_fd = TAKE_FD(root_fd);
+		read_v2_controllers(fs);
+		return 1;
+	}
+	fs->unified_fd = open_mount(root_fd, "unified", CGROUP2_SUPER_MAGIC);
+	fs->layout = fs->unified_fd >= 0 ? CGROUP_HYBRID : CGROUP_LEGACY;
+	if (fs->unified_fd >= 0)
+		read_v2_controllers(fs);
+	*ret_root_fd = TAKE_FD(root_fd);
+	return sf.f_type == TMPFS_MAGIC ? 0 : -ENOMEDIUM;
 }
 
 int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
 {
-	struct cgroup_fs fs = { .unified_fd = -EBADF };
-	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct statfs sf;
+	struct cgroup_fs fs;
+	_cleanup_close_ int root_fd = -EBADF;
+	int r = open_root(root, &fs, &root_fd);
 
-	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-		fs.v1_fd[c] = -EBADF;
-	if (root_fd < 0)
-		return -errno;
-	if (fstatfs(root_fd, &sf) < 0)
-		return -errno;
-	fs.root = strdup(root);
-	if (!fs.root)
-		return -ENOMEM;
-	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
-		fs.layout = CGROUP_UNIFIED;
-		fs.unified_fd = TAKE_FD(root_fd);
-		read_v2_controllers(&fs);
+	if (r < 0) {
+		cgroup_fs_done(&fs);
+		return r;
+	}
+	if (r == 0) {
+		for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+			/* "cpu" is often a symlink to "cpu,cpuacct": /sys/fs/cgroup is the
+			 * kernel's. */
+			fs.v1_fd[c] = open_mount(root_fd, v1_names[c], CGROUP_SUPER_MAGIC);
+		join_same_filesystem(&fs);
+	}
+	*ret = fs;
+	return 0;
+}
+
+int cgroup_fs_open_mounts(const char *root, const struct cgroup_mount *mounts, size_t n,
+			  struct cgroup_fs *ret)
+{
+	struct cgroup_fs fs;
+	_cleanup_close_ int root_fd = -EBADF;
+	int hierarchy[_CGROUP_CONTROLLER_MAX] = {};
+	int r = open_root(root, &fs, &root_fd);
+
+	if (r == 1) { /* unified: v1 mounts elsewhere are not what the host uses */
 		*ret = fs;
 		return 0;
 	}
-	if (sf.f_type != TMPFS_MAGIC) {
-		free(fs.root);
-		return -ENOMEDIUM;
+	if (r < 0 && r != -ENOMEDIUM) {
+		cgroup_fs_done(&fs);
+		return r;
 	}
-	fs.unified_fd = open_mount(root_fd, "unified", CGROUP2_SUPER_MAGIC);
-	fs.layout = fs.unified_fd >= 0 ? CGROUP_HYBRID : CGROUP_LEGACY;
-	if (fs.unified_fd >= 0)
-		read_v2_controllers(&fs);
+	for (size_t i = 0; i < n; i++) {
+		enum cgroup_controller c = mounts[i].controller;
+
+		if (c >= _CGROUP_CONTROLLER_MAX || fs.v1_fd[c] >= 0)
+			continue;
+		fs.v1_fd[c] = open(mounts[i].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fs.v1_fd[c] < 0 || !(fs.v1_mount[c] = strdup(mounts[i].path))) {
+			r = fs.v1_fd[c] < 0 ? -errno : -ENOMEM;
+			cgroup_fs_done(&fs);
+			return r;
+		}
+		hierarchy[c] = mounts[i].hierarchy;
+	}
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-		/* "cpu" is often a symlink to "cpu,cpuacct": /sys/fs/cgroup is the kernel's. */
-		fs.v1_fd[c] = open_mount(root_fd, v1_names[c], CGROUP_SUPER_MAGIC);
-	drop_comounted(&fs);
+		for (int e = 0; e < c && fs.v1_fd[c] >= 0 && hierarchy[c] > 0; e++)
+			if (fs.v1_fd[e] >= 0 && !fs.v1_with[e] && hierarchy[e] == hierarchy[c]) {
+				join(&fs, c, e);
+				break;
+			}
 	*ret = fs;
 	return 0;
+}
+
+enum cgroup_controller cgroup_fs_hierarchy_of(const struct cgroup_fs *fs, enum cgroup_controller c)
+{
+	return fs->v1_with[c] ? (enum cgroup_controller)(fs->v1_with[c] - 1) : c;
+}
+
+bool cgroup_fs_first_in_hierarchy(const struct cgroup_fs *fs, enum cgroup_controller c)
+{
+	return fs->v1_with[c] == 0;
 }
 
 int cgroup_fs_controller(const struct cgroup_fs *fs, enum cgroup_controller c, int *ret_fd,
@@ -229,9 +307,41 @@ void cgroup_fs_done(struct cgroup_fs *fs)
 {
 	free(fs->root);
 	safe_close(fs->unified_fd);
-	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-		safe_close(fs->v1_fd[c]);
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		if (!fs->v1_with[c])
+			safe_close(fs->v1_fd[c]);
+		free(fs->v1_mount[c]);
+	}
 	*fs = (struct cgroup_fs){ .unified_fd = -EBADF };
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
 		fs->v1_fd[c] = -EBADF;
+}
+
+char *cgroup_fs_describe(const struct cgroup_fs *fs)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	if (fs->unified_fd >= 0)
+		fprintf(f, "v2 at %s%s", fs->root, fs->layout == CGROUP_UNIFIED ? "" : "/unified");
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		if (fs->v1_fd[c] < 0 || fs->v1_with[c])
+			continue;
+		fprintf(f, "%s%s", ftell(f) > 0 ? "; " : "", v1_names[c]);
+		for (int o = c + 1; o < _CGROUP_CONTROLLER_MAX; o++)
+			if (fs->v1_fd[o] >= 0 && fs->v1_with[o] == c + 1)
+				fprintf(f, ",%s", v1_names[o]);
+		if (fs->v1_mount[c])
+			fprintf(f, " at %s", fs->v1_mount[c]);
+		else
+			fprintf(f, " at %s/%s", fs->root, v1_names[c]);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }

@@ -342,7 +342,8 @@ int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats)
 		int fd, version;
 
 		if (cgroup_fs_controller(e->cgroups, c, &fd, &version) >= 0 &&
-		    (version == 1 || c == CGROUP_CPU))
+		    (version == 1 || c == CGROUP_CPU) &&
+		    cgroup_fs_first_in_hierarchy(e->cgroups, c))
 			r = find_stale(e, fd, live, &stale, &n, &allocated);
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -46,8 +46,10 @@ int host_facts_read(const struct cgroup_fs *fs, int sys_fd, const struct topolog
 	int fd, version;
 
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-		if (cgroup_fs_controller(fs, c, &fd, &version) >= 0)
+		if (cgroup_fs_controller(fs, c, &fd, &version) >= 0) {
 			h.version[c] = version;
+			h.with[c] = version == 1 ? fs->v1_with[c] : 0;
+		}
 	if (h.version[CGROUP_MEMORY] == 1 &&
 	    cgroup_fs_controller(fs, CGROUP_MEMORY, &fd, &version) >= 0) {
 		_cleanup_free_ char *s = NULL;

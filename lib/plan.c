@@ -279,6 +279,23 @@ static bool is_thread_controller(enum cgroup_controller c)
 	return c == CGROUP_CPU || c == CGROUP_CPUACCT || c == CGROUP_CPUSET;
 }
 
+/*
+ * A controller whose hierarchy is its own, or the first of those mounted together: it makes the
+ * groups and moves the threads there. The thread controllers come first in the enum, so a
+ * hierarchy with one of them has it as its first ("cpu,memory": thread groups, no process move).
+ */
+static bool owns_hierarchy(const struct plan_host *host, enum cgroup_controller c)
+{
+	return host->version[c] != 0 && host->with[c] == 0;
+}
+
+/* Does the hierarchy of c (its first controller) also hold other? */
+static bool hierarchy_has(const struct plan_host *host, enum cgroup_controller c,
+			  enum cgroup_controller other)
+{
+	return other == c || (host->version[other] == 1 && host->with[other] == c + 1);
+}
+
 /* The parent chain, top down, in one hierarchy; v1 cpusets get cpus/mems when still empty. */
 static void plan_parents(struct builder *b, enum cgroup_controller c)
 {
@@ -292,17 +309,17 @@ static void plan_parents(struct builder *b, enum cgroup_controller c)
 		(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%.*s",
 			       path[0] ? "/" : "", (int)n, p);
 		builder_add(b, ACTION_MKDIR, c, path, NULL, "parent group");
-		if (c == CGROUP_CPUSET && b->host->version[c] == 1) {
+		if (hierarchy_has(b->host, c, CGROUP_CPUSET) && b->host->version[c] == 1) {
 			_cleanup_free_ char *cpus = cpus_text(b, &b->host->topo->cpus);
 			_cleanup_free_ char *mems = cpus_text(b, &b->host->topo->nodes);
 
 			/* An administrator's own restriction of the parent is kept. */
-			a = builder_write(b, c, path, "cpuset.cpus", NULL, "parent cpuset", "%s",
-					  cpus ?: "");
+			a = builder_write(b, CGROUP_CPUSET, path, "cpuset.cpus", NULL,
+					  "parent cpuset", "%s", cpus ?: "");
 			if (a)
 				a->only_if_empty = true;
-			a = builder_write(b, c, path, "cpuset.mems", NULL, "parent cpuset", "%s",
-					  mems ?: "");
+			a = builder_write(b, CGROUP_CPUSET, path, "cpuset.mems", NULL,
+					  "parent cpuset", "%s", mems ?: "");
 			if (a)
 				a->only_if_empty = true;
 		}
@@ -367,7 +384,7 @@ static void plan_threads(struct builder *b, const struct group *g, size_t n_grou
 			enum cgroup_controller c = thread_controllers[i];
 			struct action *a;
 
-			if (b->host->version[c] == 0 || (v2 && c != CGROUP_CPU))
+			if (!owns_hierarchy(b->host, c) || (v2 && c != CGROUP_CPU))
 				continue;
 			a = builder_add(b, ACTION_ATTACH_THREAD, c, path, NULL, "%s thread", name);
 			if (a)
@@ -525,7 +542,7 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0; i++) {
 		enum cgroup_controller c = vm_controllers[i];
 
-		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
+		if (!owns_hierarchy(host, c) || (v2 && c != CGROUP_CPU))
 			continue;
 		plan_parents(&b, c);
 		if (v2)
@@ -584,7 +601,7 @@ int plan_vm(const struct policy *effective, const struct vm *vm, const struct pl
 		enum cgroup_controller c = vm_controllers[i];
 		struct action *a;
 
-		if (host->version[c] != 1 || is_thread_controller(c))
+		if (host->version[c] != 1 || !owns_hierarchy(host, c) || is_thread_controller(c))
 			continue;
 		a = builder_add(&b, ACTION_ATTACH_PROCESS, c, p.vm_group, NULL, "VM process");
 		if (a)
@@ -617,7 +634,7 @@ int plan_remove(const char *group, const struct plan_host *host, struct plan *re
 	for (size_t i = 0; i < ARRAY_SIZE(vm_controllers) && b.r >= 0; i++) {
 		enum cgroup_controller c = vm_controllers[i];
 
-		if (host->version[c] == 0 || (v2 && c != CGROUP_CPU))
+		if (!owns_hierarchy(host, c) || (v2 && c != CGROUP_CPU))
 			continue;
 		/* The applier removes the thread groups below it first. */
 		builder_add(&b, ACTION_RMDIR, c, group, NULL, "VM gone");

@@ -30,7 +30,11 @@ struct plan_device {
 
 struct plan_host {
 	int version[_CGROUP_CONTROLLER_MAX]; /* 0 when the host lacks it, else 1 or 2 */
-	bool memsw;			     /* v1 memory.memsw.* (swap accounting) */
+	/* v1 controllers mounted together: 1 + the earlier controller whose hierarchy each later
+	 * one is in, 0 = its own (cgroup_fs.v1_with). The hierarchy's groups and moves are that
+	 * controller's; the later ones only write their files in them. */
+	unsigned char with[_CGROUP_CONTROLLER_MAX];
+	bool memsw;	/* v1 memory.memsw.* (swap accounting) */
 	bool launching; /* kvmtunectl run: launch-only memory policies are the launcher's job */
 	bool bfq;	/* bfq weight files exist */
 	char *iocost; /* v2: the root's io.cost.qos ("8:0 enable=1 ..."), or NULL (host-facts.h) */

@@ -87,7 +87,7 @@ static void read_cpu(const struct cgroup_fs *fs, struct effect_group *g)
 
 	if (cgroup_fs_controller(fs, CGROUP_CPU, &fd, &version) < 0)
 		return;
-	/* cpuacct mounted with cpu is not a hierarchy of its own (cgroup-fs.h): cpu's fd has it */
+	/* cpuacct mounted with cpu has cpu's fd (cgroup-fs.h); v2 accounts in cpu.stat */
 	if (version == 2 || cgroup_fs_controller(fs, CGROUP_CPUACCT, &acct_fd, &acct_version) < 0)
 		acct_fd = fd;
 	(void)cg_read_cpu(fd, version, g->path, &g->limits);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cgroup-fs.h"
+#include "cgroup-mounts.h"
 #include "cgroup-read.h"
 #include "cgroup-write.h"
 #include "macro.h"
@@ -170,19 +171,102 @@ TEST(host_layout)
 	ASSERT_OK(cgroup_fs_controller(&fs, CGROUP_CPU, &fd, &version));
 	ASSERT_TRUE(version == 1 || version == 2);
 	ASSERT_TRUE(version == 2 || fs.layout != CGROUP_UNIFIED);
-	/* cpu and cpuacct co-mounted (systemd's v1 hosts) count once: cpu's. */
+	/* cpu and cpuacct co-mounted (systemd's v1 hosts) are one hierarchy: cpu's. */
 	if (fs.v1_fd[CGROUP_CPU] >= 0 && fs.v1_fd[CGROUP_CPUACCT] >= 0) {
 		struct stat cpu, acct;
 
 		ASSERT_EQ(fstat(fs.v1_fd[CGROUP_CPU], &cpu), 0);
 		ASSERT_EQ(fstat(fs.v1_fd[CGROUP_CPUACCT], &acct), 0);
-		ASSERT_TRUE(cpu.st_dev != acct.st_dev);
+		ASSERT_EQ(cpu.st_dev == acct.st_dev, fs.v1_with[CGROUP_CPUACCT] == 1 + CGROUP_CPU);
 	}
-	printf("  cpuacct: %s\n", fs.layout == CGROUP_UNIFIED	  ? "in cpu.stat (v2)"
-				  : fs.v1_fd[CGROUP_CPUACCT] >= 0 ? "a hierarchy of its own"
-								  : "co-mounted with cpu, or none");
+	printf("  cpuacct: %s\n", fs.layout == CGROUP_UNIFIED	 ? "in cpu.stat (v2)"
+				  : fs.v1_fd[CGROUP_CPUACCT] < 0 ? "none"
+				  : fs.v1_with[CGROUP_CPUACCT]	 ? "mounted with cpu"
+								 : "a hierarchy of its own");
 	cgroup_fs_done(&fs);
 	rmdir(root);
+}
+
+/*
+ * v1 controllers mounted anywhere and together (cgconfig: `cpu = /cgroup/cm; memory =
+ * /cgroup/cm;`): one fd per hierarchy, the later controllers joining the first, and a file
+ * written through memory's fd lands in the shared directory.
+ */
+TEST(mounts_anywhere)
+{
+	char dir[] = "/tmp/kvmtune-mounts-XXXXXX", cm[64], cpuset[64], acct[64], cmd[512];
+	_cleanup_free_ char *text = NULL, *expected = NULL, *back = NULL;
+	struct cgroup_fs fs;
+
+	ASSERT_TRUE(mkdtemp(dir));
+	snprintf(cm, sizeof(cm), "%s/cgroup/cm", dir);
+	snprintf(cpuset, sizeof(cpuset), "%s/cgroup/cpuset", dir);
+	snprintf(acct, sizeof(acct), "%s/elsewhere/acct", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s' '%s' && : > '%s/memory.limit_in_bytes'", cm,
+		 cpuset, acct, cm);
+	ASSERT_EQ(system(cmd), 0);
+
+	const struct cgroup_mount mounts[] = {
+		{ CGROUP_CPUSET, cpuset, 2 }, { CGROUP_CPU, cm, 4 },	{ CGROUP_MEMORY, cm, 4 },
+		{ CGROUP_CPUACCT, acct, 3 },  { CGROUP_IO, cpuset, 2 },
+	};
+
+	/* dir stands for /sys/fs/cgroup: a plain directory, as on a host that mounts v1
+	 * elsewhere */
+	ASSERT_OK(cgroup_fs_open_mounts(dir, mounts, ARRAY_SIZE(mounts), &fs));
+	ASSERT_EQ((int)fs.layout, (int)CGROUP_LEGACY);
+	ASSERT_EQ(fs.v1_fd[CGROUP_MEMORY], fs.v1_fd[CGROUP_CPU]);
+	ASSERT_EQ(fs.v1_fd[CGROUP_IO], fs.v1_fd[CGROUP_CPUSET]);
+	ASSERT_TRUE(fs.v1_fd[CGROUP_CPUACCT] != fs.v1_fd[CGROUP_CPU]);
+	ASSERT_TRUE(fs.v1_fd[CGROUP_PIDS] < 0);
+	ASSERT_EQ((int)cgroup_fs_hierarchy_of(&fs, CGROUP_MEMORY), (int)CGROUP_CPU);
+	ASSERT_EQ((int)cgroup_fs_hierarchy_of(&fs, CGROUP_IO), (int)CGROUP_CPUSET);
+	ASSERT_TRUE(cgroup_fs_first_in_hierarchy(&fs, CGROUP_CPUACCT));
+	ASSERT_TRUE(!cgroup_fs_first_in_hierarchy(&fs, CGROUP_MEMORY));
+	text = cgroup_fs_describe(&fs);
+	ASSERT_TRUE(asprintf(&expected, "cpu,memory at %s; cpuacct at %s; cpuset,blkio at %s", cm,
+			     acct, cpuset) > 0);
+	ASSERT_STREQ(text, expected);
+	ASSERT_OK(cgroup_write(fs.v1_fd[CGROUP_MEMORY], "", "memory.limit_in_bytes", "1024"));
+	ASSERT_TRUE(cgroup_read(fs.v1_fd[CGROUP_CPU], "", "memory.limit_in_bytes", &back) >= 0);
+	ASSERT_STREQ(back, "1024");
+	cgroup_fs_done(&fs); /* the shared fds once: ASan and EBADF would tell otherwise */
+	ASSERT_TRUE(fs.v1_fd[CGROUP_CPU] < 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+}
+
+/*
+ * libcgroup's mount table against the fixed paths, on this host: the same layout, the same
+ * controllers and the same hierarchies (same filesystem, same grouping).
+ */
+TEST(host_discovery)
+{
+	_cleanup_free_ char *note = NULL, *a = NULL, *b = NULL;
+	struct cgroup_fs fixed, found;
+
+	if (cgroup_fs_open("/sys/fs/cgroup", &fixed) < 0)
+		SKIP("no cgroup filesystem at /sys/fs/cgroup");
+	ASSERT_OK(cgroup_fs_open_host(&found, &note));
+	if (note)
+		printf("  %s\n", note);
+	a = cgroup_fs_describe(&fixed);
+	b = cgroup_fs_describe(&found);
+	printf("  fixed paths: %s\n  libcgroup:   %s\n", a, b);
+	ASSERT_EQ((int)found.layout, (int)fixed.layout);
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		struct stat x, y;
+
+		ASSERT_EQ(found.v1_fd[c] >= 0, fixed.v1_fd[c] >= 0);
+		ASSERT_EQ(found.v1_with[c], fixed.v1_with[c]);
+		if (fixed.v1_fd[c] < 0)
+			continue;
+		ASSERT_EQ(fstat(fixed.v1_fd[c], &x), 0);
+		ASSERT_EQ(fstat(found.v1_fd[c], &y), 0);
+		ASSERT_TRUE(x.st_dev == y.st_dev && x.st_ino == y.st_ino);
+	}
+	cgroup_fs_done(&fixed);
+	cgroup_fs_done(&found);
 }
 
 /* Both ways of opening a group refuse to leave the hierarchy or follow a symlink. */

@@ -194,6 +194,32 @@ TEST(v1_hybrid)
 	check_plan("v1-hybrid.plan", &host, NULL);
 }
 
+/*
+ * cgconfig's `mount { cpu = /cgroup/cm; memory = /cgroup/cm; }`, cpuacct with them and blkio
+ * with cpuset: two hierarchies hold all. Groups, thread groups and thread moves once per
+ * hierarchy (its first controller's); memory and blkio files in those groups; no
+ * whole-process move, which would pull the vCPUs out of their groups in cpu's hierarchy.
+ */
+TEST(v1_mounted_together)
+{
+	struct plan_host host = {
+		.version = { [CGROUP_CPU] = 1,
+			     [CGROUP_CPUACCT] = 1,
+			     [CGROUP_CPUSET] = 1,
+			     [CGROUP_MEMORY] = 1,
+			     [CGROUP_IO] = 1 },
+		.with = { [CGROUP_CPUACCT] = 1 + CGROUP_CPU,
+			  [CGROUP_MEMORY] = 1 + CGROUP_CPU,
+			  [CGROUP_IO] = 1 + CGROUP_CPUSET },
+		.memsw = true,
+		.bfq = true,
+		.memory_limit = UINT64_MAX,
+		.memsw_limit = UINT64_MAX,
+	};
+
+	check_plan("v1-together.plan", &host, NULL);
+}
+
 /* Shrinking: the hard limit goes below the current memsw first, then memsw. */
 TEST(v1_memory_order_when_shrinking)
 {

@@ -32,11 +32,16 @@ static void print_path(const struct cgroup_fs *fs, const struct action *a, FILE 
 {
 	int fd, version;
 
+	enum cgroup_controller h = cgroup_fs_hierarchy_of(fs, a->controller);
+
 	if (cgroup_fs_controller(fs, a->controller, &fd, &version) < 0)
 		version = 0;
-	fprintf(f, "%s%s%s/%s%s%s", fs->root, version == 1 ? "/" : "",
-		version == 1 ? cgroup_controller_v1_name(a->controller) : "", shown(a->group),
-		a->file ? "/" : "", a->file ?: "");
+	if (version == 1 && fs->v1_mount[h])
+		fprintf(f, "%s", fs->v1_mount[h]);
+	else
+		fprintf(f, "%s%s%s", fs->root, version == 1 ? "/" : "",
+			version == 1 ? cgroup_controller_v1_name(h) : "");
+	fprintf(f, "/%s%s%s", shown(a->group), a->file ? "/" : "", a->file ?: "");
 }
 
 /* "CPUWeight=200", as `systemctl show` has it. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cgroup-mounts.h"
 #include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
@@ -33,7 +34,7 @@ static int check_backend(const struct settings *s, struct diag_list *diags, char
 	struct unit_bus *bus = NULL;
 	int r;
 
-	(void)cgroup_fs_open("/sys/fs/cgroup", &fs);
+	(void)cgroup_fs_open_host(&fs, NULL);
 	r = backend_open(s, &fs, &bus, &why);
 	if (bus)
 		unit_bus_free(bus);
@@ -133,13 +134,15 @@ static int check_for_this_host(const struct ctl *c, const struct policy_set *set
 
 	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
 		fs.v1_fd[i] = -EBADF;
-	if (c->sys_root || cgroup_fs_open("/sys/fs/cgroup", &fs) < 0)
+	if (c->sys_root || cgroup_fs_open_host(&fs, NULL) < 0)
 		return 0;
 	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++) {
 		int fd, version;
 
-		if (cgroup_fs_controller(&fs, i, &fd, &version) >= 0)
+		if (cgroup_fs_controller(&fs, i, &fd, &version) >= 0) {
 			host.version[i] = version;
+			host.with[i] = version == 1 ? fs.v1_with[i] : 0;
+		}
 	}
 	for (size_t i = 0; r >= 0 && i < set->n_files; i++)
 		FOREACH_ARRAY (doc, set->files[i]->docs, set->files[i]->n_docs)

@@ -162,7 +162,8 @@ static void way_back_note(struct ctl_world *w, struct way_back *b)
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
 		int fd, version;
 
-		if (cgroup_fs_controller(&w->cgroups, c, &fd, &version) >= 0)
+		if (cgroup_fs_first_in_hierarchy(&w->cgroups, c) &&
+		    cgroup_fs_controller(&w->cgroups, c, &fd, &version) >= 0)
 			(void)proc_read_cgroup(w->proc_fd, getpid(), 0,
 					       version == 1 ? cgroup_controller_v1_name(c) : NULL,
 					       &b->group[c]);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "cgroup-mounts.h"
 #include "ctl.h"
 #include "enforce.h"
 #include "host-facts.h"
@@ -58,7 +59,7 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 		.qmp_timeout_usec = QMP_TIMEOUT_USEC,
 	};
 	/* Without cgroups (a container, a test's fixture tree) status shows only threads. */
-	(void)cgroup_fs_open("/sys/fs/cgroup", &w->cgroups);
+	(void)cgroup_fs_open_host(&w->cgroups, NULL);
 	r = discover_all(&o, &w->vms, &w->n_vms);
 	if (r < 0) {
 		fprintf(stderr, "kvmtunectl: cannot look for VMs: %s\n", strerror(-r));

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""v1 hierarchies mounted where the admin chose, found through libcgroup's mount table.
+
+In a private mount namespace (the host's mounts stay as they are) /sys/fs/cgroup is covered by
+an empty tmpfs, and every v1 hierarchy of the host is mounted again under a directory of this
+test's own, with names of no controller (hier-1, hier-2, ...), as cgconfig's `mount {}` may put
+them. `kvmtunectl apply` run in that namespace must find each controller through libcgroup and
+enforce a real QEMU exactly as on the fixed paths: seen from outside, through /sys/fs/cgroup,
+the VM's groups hold the values and its threads are in their groups. `verify` then finds no
+drift, and a dry run names the paths it found. Usage: test-mounts-live.py KVMTUNECTL.
+Touches only its own groups, processes and (private) mounts.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live import TAG, V2, allowed, cgroup_of, check, end_processes, gpath, remove_tree, scope_of, skip_reason, summary, test_parent, vcpu_tid, wait_named  # noqa: E402
+
+QEMU = "/usr/bin/qemu-system-x86_64"
+CTL = os.path.abspath(sys.argv[1])
+OURS = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"}
+PARENT = test_parent()
+NAME = "mnt%s-vm" % TAG
+
+POLICY = """\
+match: { name: "mnt%s-*" }
+cputune:
+  shares: 1536
+  vcpupin:
+    - { vcpu: 0, cpuset: "0" }
+    - { vcpu: 1, cpuset: "1" }
+  emulatorpin: "0"
+  quota: 40000
+memtune:
+  hard_limit: 768M
+""" % TAG
+
+
+def v1_hierarchies():
+    """[(super options for mount -o, the controllers of ours in it)] of this host's v1 mounts."""
+    seen, out = set(), []
+    for line in open("/proc/self/mountinfo"):
+        left, right = line.split(" - ")
+        fstype, _, sopts = right.split()
+        if fstype != "cgroup":
+            continue
+        opts = [o for o in sopts.split(",") if o not in ("rw", "ro")]
+        mine = sorted(OURS.intersection(opts))
+        if not mine or left.split()[2] in seen:  # major:minor: one hierarchy, once
+            continue
+        seen.add(left.split()[2])
+        out.append((",".join(opts), mine))
+    return out
+
+
+def namespace_script(base, hierarchies, unified):
+    """sh commands: cover /sys/fs/cgroup, mount each hierarchy under base, run what follows."""
+    lines = ["set -e", "mount -t tmpfs -o mode=755 kvmtune-test /sys/fs/cgroup"]
+    if unified:  # hybrid: the cgroup2 mount stays where systemd and libcgroup look for it
+        lines += ["mkdir /sys/fs/cgroup/unified", "mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified"]
+    for i, (opts, _) in enumerate(hierarchies):
+        d = os.path.join(base, "hier-%d" % (i + 1))
+        lines += ["mkdir -p %s" % d, "mount -t cgroup -o %s cgroup %s" % (opts, d)]
+    return lines
+
+
+def main():
+    reason = skip_reason(QEMU)
+    if reason is None and V2:
+        reason = "skipped: pure cgroup v2 has one mount, read as it is (nothing to discover)"
+    if reason is None and not shutil.which("unshare"):
+        reason = "skipped: unshare (util-linux) is not installed"
+    if reason:
+        print(reason)
+        return 77
+    hierarchies = v1_hierarchies()
+    unified = os.path.exists("/sys/fs/cgroup/unified/cgroup.procs")
+    print("v1 hierarchies here: %s" % "; ".join(o for o, _ in hierarchies))
+    tmp = tempfile.mkdtemp(prefix="kvmtune-mounts-")
+    base = os.path.join(tmp, "cgroup")
+    cfg = os.path.join(tmp, "etc")
+    os.makedirs(os.path.join(cfg, "policy.d"))
+    with open(os.path.join(cfg, "kvmtuned.yaml"), "w") as f:
+        f.write("backend: cgroupfs\ncgroup_parent: %s\n" % PARENT)
+    with open(os.path.join(cfg, "policy.d", "10-mounts.yaml"), "w") as f:
+        f.write(POLICY)
+    accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
+    print("accelerator: %s%s" % (accel, "" if accel == "kvm" else " (/dev/kvm is not usable here)"))
+    qemu = subprocess.Popen([QEMU, "-display", "none", "-nodefaults", "-m", "64", "-accel", accel,
+                             "-smp", "2", "-name", "guest=%s,debug-threads=on" % NAME],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        check("QEMU named its vCPU threads", wait_named(qemu.pid, 2))
+
+        def in_namespace(*args):
+            script = namespace_script(base, hierarchies, unified)
+            script.append("exec " + " ".join("'%s'" % a for a in args))
+            return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                   "\n".join(script)], capture_output=True, text=True)
+
+        dry = in_namespace(CTL, "-C", cfg, "apply", "--dry-run", NAME)
+        check("dry run in the namespace exits 0", dry.returncode == 0, dry.stdout + dry.stderr)
+        for i, (opts, mine) in enumerate(hierarchies):
+            d = os.path.join(base, "hier-%d" % (i + 1))
+            check("dry run writes %s's groups at %s" % (opts, d),
+                  re.search(re.escape(d) + "/" + re.escape(PARENT), dry.stdout) is not None,
+                  dry.stdout)
+        check("dry run names no /sys/fs/cgroup/<controller> path (covered in the namespace)",
+              re.search(r"/sys/fs/cgroup/(cpu|cpuset|memory|blkio|pids)\b", dry.stdout) is None,
+              dry.stdout)
+
+        out = in_namespace(CTL, "-C", cfg, "apply", NAME)
+        check("apply in the namespace exits 0", out.returncode == 0, out.stdout + out.stderr)
+        scope = scope_of(NAME)
+        vm = os.path.join(PARENT, scope)
+
+        def value(ctrl, rel, name):
+            return open(os.path.join(gpath(PARENT, ctrl), scope, rel, name)).read().strip()
+
+        check("cpu.shares of the VM group, seen at /sys/fs/cgroup/cpu",
+              value("cpu", "", "cpu.shares") == "1536")
+        check("vcpu0's quota", value("cpu", "vcpu0", "cpu.cfs_quota_us") == "40000")
+        check("memory hard limit", value("memory", "", "memory.limit_in_bytes") == str(768 << 20))
+        check("vcpu1's cpuset", value("cpuset", "vcpu1", "cpuset.cpus") == "1")
+        for i in range(2):
+            tid = vcpu_tid(qemu.pid, i)
+            check("vCPU %d in its cpu group" % i,
+                  cgroup_of(qemu.pid, tid) == "/%s/vcpu%d" % (vm, i), cgroup_of(qemu.pid, tid))
+            check("vCPU %d pinned" % i, allowed(qemu.pid, tid) == str(i))
+        mem = [ln.split(":", 2)[2].strip() for ln in open("/proc/%d/cgroup" % qemu.pid)
+               if "memory" in ln.split(":")[1].split(",")]
+        check("the process in the VM's memory group", mem == ["/" + vm], mem)
+
+        again = in_namespace(CTL, "-C", cfg, "verify", NAME)
+        check("verify in the namespace finds no drift", again.returncode == 0,
+              again.stdout + again.stderr)
+    finally:
+        end_processes([qemu])
+        for ctrl in OURS:
+            if os.path.isdir(gpath(PARENT, ctrl)):
+                err = remove_tree(gpath(PARENT, ctrl))
+                check("the test's %s groups removed" % ctrl, err is None, err)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
