@@ -29,7 +29,9 @@ SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 HOST_PKGS=(mmdebstrap qemu-system-x86 e2fsprogs xz-utils)
 GUEST_PKGS=(systemd systemd-sysv dbus udev kmod procps qemu-system-x86 numactl
             systemd-container libyaml-0-2 libnuma1 libsystemd0 libcgroup2
-            libjson-c5 libxml2 python3 util-linux meson ninja-build)
+            libjson-c5 libxml2 python3 util-linux meson ninja-build
+            # the metrics' real consumers (test-effect-live.py runs its own node_exporter)
+            prometheus prometheus-node-exporter python3-prometheus-client)
 
 # Kernel module directories copied into the guest (the whole set is ~400 MB).
 MODULE_DIRS=(kernel/arch kernel/block kernel/crypto kernel/fs kernel/lib
@@ -54,7 +56,12 @@ MASK_UNITS=(getty@tty1.service serial-getty@ttyS0.service console-getty.service
             modprobe@configfs.service sys-kernel-config.mount
             sys-kernel-tracing.mount sys-fs-fuse-connections.mount
             proc-sys-fs-binfmt_misc.automount systemd-journal-flush.service
-            systemd-update-utmp.service systemd-update-utmp-runlevel.service)
+            systemd-update-utmp.service systemd-update-utmp-runlevel.service
+            prometheus.service prometheus-node-exporter.service
+            prometheus-node-exporter-apt.timer prometheus-node-exporter-smartmon.timer
+            prometheus-node-exporter-nvme.timer
+            prometheus-node-exporter-ipmitool-sensor.timer
+            prometheus-node-exporter-mellanox-hca-temp.timer)
 # Modules udev would autoload for emulated hardware the tests do not use.
 # kvm: the guest has no VMX under TCG, so /dev/kvm could not work anyway.
 BLACKLIST_MODULES=(floppy pcspkr psmouse kvm kvm_intel kvm_amd)
