@@ -12,6 +12,7 @@
 #include "host-facts.h"
 #include "log.h"
 #include "manager.h"
+#include "passed-sockets.h"
 #include "proc-events.h"
 #include "qmp-watch.h"
 #include "unit-name.h"
@@ -987,7 +988,8 @@ static int add_sources(struct manager *m)
 	(void)sd_event_source_set_description(m->work_source, "kvmtuned-work");
 	(void)sd_event_source_set_description(m->settle_source, "kvmtuned-settle");
 	(void)sd_event_source_set_description(m->rescan_source, "kvmtuned-rescan");
-	fd = proc_events_open();
+	passed_sockets_take(&fd);
+	fd = proc_events_open(fd);
 	if (fd < 0) {
 		/* Without events the rescan still enforces, only later. */
 		log_warning("no process events (%s): new VMs and threads wait for the next rescan",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -13,7 +14,7 @@
 
 #define RCVBUF_BYTES (8 * 1024 * 1024)
 
-int proc_events_open(void)
+int proc_events_open(int passed_fd)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
 	/* 4-byte listen op: understood by every kernel (6.6+ also take a filter). */
@@ -29,16 +30,21 @@ int proc_events_open(void)
 	};
 	int size = RCVBUF_BYTES;
 	_cleanup_close_ int fd =
-		socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+		passed_fd >= 0 ? passed_fd
+			       : socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					NETLINK_CONNECTOR);
 
 	if (fd < 0)
+		return -errno;
+	if (passed_fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+			       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0))
 		return -errno;
 	/* Forced size needs CAP_NET_ADMIN; without it the plain one, capped by rmem_max. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (passed_fd < 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	req.nl.nlmsg_pid = (uint32_t)getpid();
+	req.nl.nlmsg_pid = passed_fd >= 0 ? 0 : (uint32_t)getpid();
 	if (send(fd, &req, sizeof(req), 0) < 0)
 		return -errno;
 	return TAKE_FD(fd);

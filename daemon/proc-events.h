@@ -26,8 +26,13 @@ struct proc_ev {
 	char comm[16];	       /* COMM: the new name */
 };
 
-/* Opens, binds and subscribes the socket (nonblocking). Returns the fd or -errno. */
-int proc_events_open(void);
+/*
+ * Opens, binds and subscribes the socket (nonblocking). passed_fd, when >= 0, is one systemd made
+ * and bound (kvmtuned.socket: the proc connector exists only in the host's network namespace,
+ * and kvmtuned runs in a private one): it is subscribed instead, and owned from then on. Returns
+ * the fd or -errno.
+ */
+int proc_events_open(int passed_fd);
 
 /*
  * Reads what is queued and calls fn for each event; stops when the socket is drained.

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -68,6 +69,27 @@ static bool bound_to(const struct nlmsghdr *h, dev_t dev, ino_t ino, uint64_t *r
  * listening ones (a dump: some kernels, 6.1 among them, do not find a socket asked for by its
  * inode). 1 with *ret_socket, 0 when none is, -errno.
  */
+/* The socket unix_socket_diag_use() gave, or -EBADF: each query then makes its own. */
+static int diag_fd = -EBADF;
+static uint32_t diag_seq;
+
+int unix_socket_diag_use(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	/* Blocking: the replies to a dump come as it is read. */
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		int r = -errno;
+
+		safe_close(fd);
+		return r;
+	}
+	safe_close(diag_fd);
+	diag_fd = fd;
+	return 0;
+}
+
 static int listener_of_file(dev_t dev, ino_t ino, uint64_t *ret_socket)
 {
 	struct {
@@ -82,11 +104,18 @@ static int listener_of_file(dev_t dev, ino_t ino, uint64_t *ret_socket)
 			 .udiag_show = UDIAG_SHOW_VFS },
 	};
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	_cleanup_close_ int own = -EBADF;
+	int nl = diag_fd;
 	bool found = false;
 
-	if (nl < 0)
-		return -errno;
+	if (nl < 0) {
+		nl = own = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (nl < 0)
+			return -errno;
+	} else /* what an earlier exchange may have left (an error midway) */
+		while (recv(nl, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	q.nlh.nlmsg_seq = ++diag_seq;
 	if (send(nl, &q, sizeof(q), 0) < 0)
 		return -errno;
 	for (;;) {
@@ -100,6 +129,8 @@ static int listener_of_file(dev_t dev, ino_t ino, uint64_t *ret_socket)
 		     h = NLMSG_NEXT(h, n)) {
 			const struct nlmsgerr *err = NLMSG_DATA(h);
 
+			if (h->nlmsg_seq != diag_seq)
+				continue;
 			if (h->nlmsg_type == NLMSG_DONE)
 				return found;
 			/* ENOENT: no unix_diag in this kernel (a module: unix_diag). */

@@ -20,3 +20,11 @@
  * -errno.
  */
 int unix_socket_is_listener_of(int proc_fd, pid_t pid, int path_fd);
+
+/*
+ * From now on, ask through fd (a NETLINK_SOCK_DIAG socket, owned from then on) instead of a
+ * socket of this process's own: sock_diag answers for the network namespace a socket was made
+ * in, and kvmtuned, in a private one (PrivateNetwork=yes), gets one made in the host's from
+ * systemd (kvmtuned.socket). Returns 0 or -errno (fd is then closed).
+ */
+int unix_socket_diag_use(int fd);
