@@ -77,7 +77,8 @@ COMMS = [b"CPU 0/KVM", b"CPU 15/TCG", b"ALL CPUs/TCG", b"IO io1", b"qemu-system-
 
 def seeds(target):
     if target == "policy":
-        yield from files("tests/policy/*.yaml", "conf/examples/*.yaml", "conf/policy.d/*.yaml")
+        yield from files("tests/policy/*.yaml", "conf/examples/*.yaml", "conf/policy.d/*.yaml",
+                         "tests/fuzz/seeds-policy/*")  # the last: found by fuzzing
     elif target == "cpuset":
         yield from files("tests/fuzz/seeds-cpuset/*")
     elif target == "qmp":
