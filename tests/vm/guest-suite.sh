@@ -81,6 +81,8 @@ run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "
 	"$build/tests/qemu-system-standin"
 run "faults-live" python3 tests/test-faults-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/bench/fakevm"
+run "mounts-live" python3 tests/test-mounts-live.py "$build/tools/kvmtunectl" # skips on unified
+run "netns-live" python3 tests/test-netns-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
 # that kvmtune refuses it, and why).
 KVMTUNE_TEST_BACKEND=systemd run "apply-live systemd" python3 tests/test-apply-live.py "$build/tools/kvmtunectl"
