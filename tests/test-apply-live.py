@@ -614,6 +614,11 @@ def main():
         r = ctl(cfg, "status", "--json", VM("run"))
         vm = json.loads(r.stdout)["vms"][0]
         check("run: status knows it by the name given to run", vm["name"] == VM("run"), vm["name"])
+        mem = vm.get("memtune", {})
+        check("run: status's memtune reads the VM group, not its emulator group where QEMU's main "
+              "thread is, and finds the hard limit (1G)",
+              mem.get("cgroup") == "/%s/%s" % (PARENT, scope(VM("run"))) and
+              mem.get("hard_limit") == 1 << 30, mem)
     finally:
         end_processes(procs)
         trimmed = ""

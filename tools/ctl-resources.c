@@ -27,6 +27,27 @@ static int group_of(struct ctl_world *w, pid_t pid, pid_t tid, enum cgroup_contr
 				*ret_version == 1 ? cgroup_controller_v1_name(c) : NULL, ret_group);
 }
 
+/*
+ * The group of the whole VM for controller c: where the process is, or, when that is one of the
+ * VM's thread groups (its main thread is the emulator's: on v2, and on v1 where c shares cpu's
+ * hierarchy), the VM group above it, which holds the VM's memory, io and numa values.
+ */
+static int vm_group_of(struct ctl_world *w, const struct vm *vm, const struct assessment *as,
+		       enum cgroup_controller c, int *ret_fd, int *ret_version, char **ret_group)
+{
+	int r = group_of(w, vm->pid, 0, c, ret_fd, ret_version, ret_group);
+	char *up;
+
+	if (r < 0 || !as->vm_group || !cgroup_path_is_in(*ret_group, as->vm_group, true) ||
+	    cgroup_path_is_in(*ret_group, as->vm_group, false))
+		return r;
+	if (asprintf(&up, "/%s", as->vm_group) < 0)
+		return -ENOMEM;
+	free(*ret_group);
+	*ret_group = up;
+	return r;
+}
+
 static const char *limit_text(uint64_t v, char buf[static SIZE_FORMAT_MAX])
 {
 	return v == CG_UNLIMITED ? "unlimited" : size_format(v, buf);
@@ -193,7 +214,7 @@ void print_resources(struct ctl_world *w, const struct vm *vm, const struct asse
 		printf("   (%s)\n", shown(g[i].roles));
 		free(g[i].group);
 	}
-	if (group_of(w, vm->pid, 0, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {
+	if (vm_group_of(w, vm, as, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {
 		struct cg_memory m;
 
 		(void)cg_read_memory(fd, version, mgroup, &m);
@@ -207,7 +228,7 @@ void print_resources(struct ctl_world *w, const struct vm *vm, const struct asse
 		       m.have_usage ? size_format_human(m.usage, a) : "-",
 		       size_format_human(rss_bytes(w, vm), b));
 	}
-	if (group_of(w, vm->pid, 0, CGROUP_IO, &fd, &version, &iogroup) >= 0) {
+	if (vm_group_of(w, vm, as, CGROUP_IO, &fd, &version, &iogroup) >= 0) {
 		struct cg_io io;
 
 		(void)cg_read_io(fd, version, iogroup, &io);
@@ -222,7 +243,7 @@ void print_resources(struct ctl_world *w, const struct vm *vm, const struct asse
 		}
 		cg_io_done(&io);
 	}
-	if (group_of(w, vm->pid, 0, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
+	if (vm_group_of(w, vm, as, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
 		struct cg_cpuset cs;
 
 		(void)cg_read_cpuset(fd, version, csgroup, &cs);
@@ -269,7 +290,7 @@ void resources_json(struct ctl_world *w, const struct vm *vm, const struct asses
 		free(g[i].group);
 	}
 	json_object_object_add(o, "schedinfo", a);
-	if (group_of(w, vm->pid, 0, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {
+	if (vm_group_of(w, vm, as, CGROUP_MEMORY, &fd, &version, &mgroup) >= 0) {
 		struct cg_memory m;
 
 		(void)cg_read_memory(fd, version, mgroup, &m);
@@ -283,7 +304,7 @@ void resources_json(struct ctl_world *w, const struct vm *vm, const struct asses
 		json_object_object_add(j, "rss", json_object_new_int64((int64_t)rss_bytes(w, vm)));
 		json_object_object_add(o, "memtune", j);
 	}
-	if (group_of(w, vm->pid, 0, CGROUP_IO, &fd, &version, &iogroup) >= 0) {
+	if (vm_group_of(w, vm, as, CGROUP_IO, &fd, &version, &iogroup) >= 0) {
 		struct cg_io io;
 
 		(void)cg_read_io(fd, version, iogroup, &io);
@@ -298,7 +319,7 @@ void resources_json(struct ctl_world *w, const struct vm *vm, const struct asses
 	}
 	j = json_object_new_object();
 	json_object_object_add(j, "mode", mode ? json_object_new_string(mode) : NULL);
-	if (group_of(w, vm->pid, 0, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
+	if (vm_group_of(w, vm, as, CGROUP_CPUSET, &fd, &version, &csgroup) >= 0) {
 		struct cg_cpuset cs;
 
 		(void)cg_read_cpuset(fd, version, csgroup, &cs);
