@@ -1011,7 +1011,7 @@ static int add_sources(struct manager *m)
 int manager_start(struct manager *m)
 {
 	int r = topology_read_host(&m->topo);
-	_cleanup_free_ char *note = NULL, *hierarchies = NULL;
+	_cleanup_free_ char *source = NULL, *hierarchies = NULL;
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1020,15 +1020,14 @@ int manager_start(struct manager *m)
 		log_error("cannot read the host's CPUs and NUMA nodes: %s", strerror(-r));
 		return r;
 	}
-	r = cgroup_fs_open_host(&m->cgroups, &note);
-	if (note)
-		log_warning("%s", note);
+	r = cgroup_fs_open_host(&m->cgroups, &source);
 	if (r < 0) {
 		log_error("no cgroup filesystem at /sys/fs/cgroup: %s", strerror(-r));
 		return r;
 	}
 	hierarchies = cgroup_fs_describe(&m->cgroups);
-	log_info("cgroup hierarchies: %s", hierarchies && *hierarchies ? hierarchies : "none");
+	log_info("cgroup hierarchies%s%s%s: %s", source ? " (from " : "", source ?: "",
+		 source ? ")" : "", hierarchies && *hierarchies ? hierarchies : "none");
 	m->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	m->sys_fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (m->proc_fd < 0 || m->sys_fd < 0)

@@ -282,8 +282,10 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 	o = apply_verify_target(run, a, &ref, &s->error);
 	if (o != APPLY_DONE)
 		return o;
-	if (!process &&
-	    (a->controller == CGROUP_CPUSET || (version == 2 && run->ctx->fs->v2[CGROUP_CPUSET])))
+	/* The cpuset's hierarchy may be cpu's ("cpu,cpuset"): then this move is its join. */
+	if (!process && ((version == 1 && run->ctx->fs->v1_fd[CGROUP_CPUSET] >= 0 &&
+			  cgroup_fs_hierarchy_of(run->ctx->fs, CGROUP_CPUSET) == a->controller) ||
+			 (version == 2 && run->ctx->fs->v2[CGROUP_CPUSET])))
 		note_cpuset_join(run, a->tid);
 	if (run->ctx->dry_run)
 		return APPLY_WOULD;

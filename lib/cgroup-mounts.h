@@ -22,12 +22,19 @@ struct cgroup_mounts {
  * or -ENOMEM.
  */
 int cgroup_mounts_discover(struct cgroup_mounts *ret);
+
+/*
+ * The same from a mountinfo file (/proc/self/mountinfo), where libcgroup cannot read (kvmtuned's
+ * unit hides /proc/mounts and /proc/cgroups, ProcSubset=pid): each hierarchy's id is its
+ * superblock's. Returns 0 or -errno.
+ */
+int cgroup_mounts_from_mountinfo(const char *path, struct cgroup_mounts *ret);
 const char *cgroup_mounts_strerror(int r);
 void cgroup_mounts_done(struct cgroup_mounts *m);
 
 /*
- * The host's hierarchies: a unified /sys/fs/cgroup as it is; v1 where libcgroup finds it, and
- * where it cannot, at /sys/fs/cgroup/<name> (then *ret_note, if given, says why: free it).
- * Returns what cgroup_fs_open() does.
+ * The host's hierarchies: a unified /sys/fs/cgroup as it is; v1 where libcgroup finds it, where
+ * it cannot, from /proc/self/mountinfo, and failing that at /sys/fs/cgroup/<name>. On v1,
+ * *ret_source (if given; free it) says which, and why. Returns what cgroup_fs_open() does.
  */
-int cgroup_fs_open_host(struct cgroup_fs *ret, char **ret_note);
+int cgroup_fs_open_host(struct cgroup_fs *ret, char **ret_source);

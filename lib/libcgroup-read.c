@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <libcgroup.h>
-#include <linux/magic.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
 
 #include "libcgroup-read.h"
 
@@ -22,13 +19,6 @@ int libcgroup_read_mounts(void)
 	cgroup_set_logger(quiet, CGROUP_LOG_ERROR, NULL);
 	r = cgroup_init();
 	return r == 0 ? 0 : -abs(r);
-}
-
-static bool is_v1_mount(const char *path)
-{
-	struct statfs sf;
-
-	return statfs(path, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC;
 }
 
 /* $ grep -E '^(cpu|memory)\s' /proc/cgroups     (subsys_name hierarchy num_cgroups enabled)
@@ -50,17 +40,17 @@ static int hierarchy_id(const char *name)
 	return id;
 }
 
-int libcgroup_mount_of(const char *controller, char **ret_path, int *ret_hierarchy)
+int libcgroup_mount_of(const char *controller, bool (*usable)(const char *path), char **ret_path,
+		       int *ret_hierarchy)
 {
 	char path[FILENAME_MAX];
 	void *h = NULL;
 	int r;
 
 	*ret_path = NULL;
-	/* A mount hidden under a later one fails the check; the next mount point may serve. */
 	for (r = cgroup_get_subsys_mount_point_begin(controller, &h, path); r == 0;
 	     r = cgroup_get_subsys_mount_point_next(&h, path))
-		if (is_v1_mount(path)) {
+		if (usable(path)) {
 			*ret_path = strdup(path);
 			if (!*ret_path)
 				r = -ENOMEM;

@@ -10,6 +10,7 @@
 #include "cgroup-read.h"
 #include "cgroup-write.h"
 #include "macro.h"
+#include "mountinfo.h"
 #include "numa-maps.h"
 #include "tests.h"
 
@@ -236,6 +237,36 @@ TEST(mounts_anywhere)
 	ASSERT_EQ(system(cmd), 0);
 }
 
+/* mountinfo: v1 root mounts of kvmtune's controllers only, paths unescaped, malformed left out. */
+TEST(mountinfo_lines)
+{
+	static const char text[] =
+		"30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+		"31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 master:2 - cgroup "
+		"cgroup rw,cpu,cpuacct\n"
+		"40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+		"41 30 0:38 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+		"42 30 0:31 /docker/ab /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+		"43 30 0:30 / /cgroup/cpu\\040set rw - cgroup cgroup rw,cpuset,blkio\n"
+		"44 30 0:32 / /bad - cgroup\n"
+		"45 30 x:y / /bad2 rw - cgroup cgroup rw,pids\n"
+		"46 30 0:33 / /no/separator rw cgroup cgroup rw,pids\n"
+		"47 30 0:34 / /last rw - cgroup cgroup rw,pids";
+	struct mountinfo_cgroup *m = NULL;
+	size_t n = 0;
+
+	ASSERT_OK(mountinfo_cgroup_parse(text, &m, &n));
+	ASSERT_EQ(n, (size_t)3);
+	ASSERT_STREQ(m[0].path, "/sys/fs/cgroup/cpu,cpuacct");
+	ASSERT_EQ(m[0].controllers, (1u << CGROUP_CPU) | (1u << CGROUP_CPUACCT));
+	ASSERT_EQ(m[0].minor, 28u);
+	ASSERT_STREQ(m[1].path, "/cgroup/cpu set"); /* \040 */
+	ASSERT_EQ(m[1].controllers, (1u << CGROUP_CPUSET) | (1u << CGROUP_IO));
+	ASSERT_STREQ(m[2].path, "/last"); /* no newline at the end */
+	ASSERT_EQ(m[2].controllers, 1u << CGROUP_PIDS);
+	mountinfo_cgroup_free(m, n);
+}
+
 /*
  * libcgroup's mount table against the fixed paths, on this host: the same layout, the same
  * controllers and the same hierarchies (same filesystem, same grouping).
@@ -249,7 +280,7 @@ TEST(host_discovery)
 		SKIP("no cgroup filesystem at /sys/fs/cgroup");
 	ASSERT_OK(cgroup_fs_open_host(&found, &note));
 	if (note)
-		printf("  %s\n", note);
+		printf("  from %s\n", note);
 	a = cgroup_fs_describe(&fixed);
 	b = cgroup_fs_describe(&found);
 	printf("  fixed paths: %s\n  libcgroup:   %s\n", a, b);
@@ -267,6 +298,29 @@ TEST(host_discovery)
 	}
 	cgroup_fs_done(&fixed);
 	cgroup_fs_done(&found);
+}
+
+/* Where libcgroup can read, /proc/self/mountinfo gives the same: controllers, mount points and
+ * which share a hierarchy. */
+TEST(mountinfo_agrees_with_libcgroup)
+{
+	struct cgroup_mounts lib = {}, mi = {};
+	int r = cgroup_mounts_discover(&lib);
+
+	if (r < 0)
+		SKIP("libcgroup cannot read the mount table here: %s", cgroup_mounts_strerror(r));
+	ASSERT_OK(cgroup_mounts_from_mountinfo("/proc/self/mountinfo", &mi));
+	ASSERT_EQ(mi.n, lib.n);
+	for (size_t i = 0; i < lib.n; i++) {
+		ASSERT_EQ((int)mi.m[i].controller, (int)lib.m[i].controller);
+		ASSERT_STREQ(mi.m[i].path, lib.m[i].path);
+		for (size_t k = 0; k < i; k++)
+			ASSERT_EQ(mi.m[i].hierarchy == mi.m[k].hierarchy,
+				  lib.m[i].hierarchy == lib.m[k].hierarchy);
+	}
+	printf("  %zu controllers, the same from both\n", lib.n);
+	cgroup_mounts_done(&lib);
+	cgroup_mounts_done(&mi);
 }
 
 /* Both ways of opening a group refuse to leave the hierarchy or follow a symlink. */

@@ -8,8 +8,10 @@ test's own, with names of no controller (hier-1, hier-2, ...), as cgconfig's `mo
 them. `kvmtunectl apply` run in that namespace must find each controller through libcgroup and
 enforce a real QEMU exactly as on the fixed paths: seen from outside, through /sys/fs/cgroup,
 the VM's groups hold the values and its threads are in their groups. `verify` then finds no
-drift, and a dry run names the paths it found. Usage: test-mounts-live.py KVMTUNECTL.
-Touches only its own groups, processes and (private) mounts.
+drift, and a dry run names the paths it found. Then the same namespace with /proc/cgroups
+covered (as kvmtuned's unit hides it, ProcSubset=pid), where libcgroup cannot read: `verify`
+and kvmtuned find the same hierarchies in /proc/self/mountinfo. Usage: test-mounts-live.py
+KVMTUNED KVMTUNECTL. Touches only its own groups, processes and (private) mounts.
 """
 import os
 import re
@@ -17,12 +19,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from live import TAG, V2, allowed, cgroup_of, check, end_processes, gpath, remove_tree, scope_of, skip_reason, summary, test_parent, vcpu_tid, wait_named  # noqa: E402
 
 QEMU = "/usr/bin/qemu-system-x86_64"
-CTL = os.path.abspath(sys.argv[1])
+DAEMON, CTL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 OURS = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"}
 PARENT = test_parent()
 NAME = "mnt%s-vm" % TAG
@@ -58,9 +61,11 @@ def v1_hierarchies():
     return out
 
 
-def namespace_script(base, hierarchies, unified):
+def namespace_script(base, hierarchies, unified, hide_proc_cgroups=False):
     """sh commands: cover /sys/fs/cgroup, mount each hierarchy under base, run what follows."""
     lines = ["set -e", "mount -t tmpfs -o mode=755 kvmtune-test /sys/fs/cgroup"]
+    if hide_proc_cgroups:  # what libcgroup needs, and ProcSubset=pid hides
+        lines.append("mount --bind /dev/null /proc/cgroups")
     if unified:  # hybrid: the cgroup2 mount stays where systemd and libcgroup look for it
         lines += ["mkdir /sys/fs/cgroup/unified", "mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified"]
     for i, (opts, _) in enumerate(hierarchies):
@@ -98,11 +103,13 @@ def main():
     try:
         check("QEMU named its vCPU threads", wait_named(qemu.pid, 2))
 
-        def in_namespace(*args):
-            script = namespace_script(base, hierarchies, unified)
+        def command(args, hide):
+            script = namespace_script(base, hierarchies, unified, hide)
             script.append("exec " + " ".join("'%s'" % a for a in args))
-            return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                                   "\n".join(script)], capture_output=True, text=True)
+            return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)]
+
+        def in_namespace(*args, hide=False):
+            return subprocess.run(command(args, hide), capture_output=True, text=True)
 
         dry = in_namespace(CTL, "-C", cfg, "apply", "--dry-run", NAME)
         check("dry run in the namespace exits 0", dry.returncode == 0, dry.stdout + dry.stderr)
@@ -140,6 +147,38 @@ def main():
         again = in_namespace(CTL, "-C", cfg, "verify", NAME)
         check("verify in the namespace finds no drift", again.returncode == 0,
               again.stdout + again.stderr)
+
+        hidden = in_namespace(CTL, "-C", cfg, "apply", "--dry-run", NAME, hide=True)
+        first = re.search(r"(\d+) would change, (\d+) already so", dry.stdout)
+        total = first and int(first.group(1)) + int(first.group(2))
+        check("/proc/cgroups covered: the dry run finds all %s values already so (the "
+              "hierarchies from mountinfo)" % total, hidden.returncode == 0 and first is not None
+              and " 0 would change, %d already so" % total in hidden.stdout,
+              dry.stdout[-300:] + hidden.stdout + hidden.stderr)
+        check("...and libcgroup printed nothing of its own", "Error" not in hidden.stdout +
+              hidden.stderr, hidden.stdout + hidden.stderr)
+        log = os.path.join(tmp, "kvmtuned.log")
+        run = os.path.join(tmp, "run")
+        os.makedirs(run)
+        with open(log, "w") as err:
+            d = subprocess.Popen(command([DAEMON, "-C", cfg, "--runtime-dir", run], True),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 60  # a hang guard, not a timing check
+            while time.monotonic() < deadline and "started (" not in open(log).read():
+                time.sleep(0.05)
+            text = open(log).read()
+            line = [ln for ln in text.splitlines() if "cgroup hierarchies" in ln]
+            check("kvmtuned there says it read the hierarchies from /proc/self/mountinfo, and "
+                  "why", line and "from /proc/self/mountinfo (libcgroup cannot read" in line[0],
+                  text)
+            check("...names each one where this test mounted it",
+                  line and all(os.path.join(base, "hier-%d" % (i + 1)) in line[0]
+                               for i in range(len(hierarchies))), text)
+            check("...and starts with 0 changes (the VM is as apply left it)",
+                  "0 change(s) made" in text, text)
+        finally:
+            end_processes([d])
     finally:
         end_processes([qemu])
         for ctrl in OURS:

@@ -29,11 +29,13 @@ static bool is_settings_path(const char *path)
  */
 static int check_backend(const struct settings *s, struct diag_list *diags, char **ret_chosen)
 {
-	_cleanup_(cgroup_fs_done) struct cgroup_fs fs = {};
+	_cleanup_(cgroup_fs_done) struct cgroup_fs fs = { .unified_fd = -EBADF };
 	_cleanup_free_ char *why = NULL;
 	struct unit_bus *bus = NULL;
 	int r;
 
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
+		fs.v1_fd[i] = -EBADF;
 	(void)cgroup_fs_open_host(&fs, NULL);
 	r = backend_open(s, &fs, &bus, &why);
 	if (bus)

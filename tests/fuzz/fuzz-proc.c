@@ -3,13 +3,15 @@
 /*
  * Fuzzes the parsers of /proc files, whose contents other processes influence (a thread's name,
  * its command line, the cgroup paths of its groups). The first byte picks the parser, the rest
- * is the file: 0 stat, 1 status, 2 syscall, 3 cgroup, 4 numa_maps, 5 a thread's name (comm).
+ * is the file: 0 stat, 1 status, 2 syscall, 3 cgroup, 4 numa_maps, 5 a thread's name (comm),
+ * 6 mountinfo.
  * Beyond not crashing, each result must keep its promises (NUL-terminated fields, one line).
  */
 
 #include "discover.h"
 #include "fuzz.h"
 #include "macro.h"
+#include "mountinfo.h"
 #include "numa-maps.h"
 #include "proc.h"
 
@@ -74,10 +76,26 @@ static void comm(const char *s)
 	FUZZ_ASSERT(vcpu < 0 || strncmp(s, "CPU ", 4) == 0 || streq(s, "ALL CPUs/TCG"));
 }
 
+static void mountinfo_file(const char *s)
+{
+	struct mountinfo_cgroup *m = NULL;
+	size_t n = 0;
+
+	if (mountinfo_cgroup_parse(s, &m, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		FUZZ_ASSERT(m[i].path && m[i].controllers != 0);
+		FUZZ_ASSERT(m[i].controllers < 1u << _CGROUP_CONTROLLER_MAX);
+		FUZZ_ASSERT(strlen(m[i].path) <= strlen(s));
+	}
+	mountinfo_cgroup_free(m, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const parsers[])(const char *) = {
-		stat_file, status_file, syscall_file, cgroup_file, numa_maps_file, comm,
+		stat_file,	status_file, syscall_file,   cgroup_file,
+		numa_maps_file, comm,	     mountinfo_file,
 	};
 	char *s;
 

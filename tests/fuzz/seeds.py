@@ -72,6 +72,14 @@ NUMA_MAPS = [
     b"7f1000000000 interleave:0-1 anon=3 N0=1 N1=2 kernelpagesize_kB=4\n",
 ]
 
+MOUNTINFO = [
+    b"30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    b"31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+    b"40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+    b"43 30 0:30 / /cgroup/cpu\\040set rw - cgroup cgroup rw,cpuset,blkio\n"
+    b"42 30 0:31 /docker/ab /sys/fs/cgroup/memory rw master:2 - cgroup cgroup rw,memory\n",
+]
+
 COMMS = [b"CPU 0/KVM", b"CPU 15/TCG", b"ALL CPUs/TCG", b"IO io1", b"qemu-system-x86", b"CPU /KVM"]
 
 
@@ -97,6 +105,7 @@ def seeds(target):
         yield from tagged(4, NUMA_MAPS)
         yield from tagged(5, files(proc + "comm", proc + "task/*/comm"))
         yield from tagged(5, COMMS)
+        yield from tagged(6, MOUNTINFO)
     elif target == "qemu-cmdline":
         yield from files("tests/fixtures/qemu/*/proc/*/cmdline")
         yield from corpus_cmdlines()

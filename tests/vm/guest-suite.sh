@@ -81,7 +81,7 @@ run "hostile-live" python3 tests/test-hostile-live.py "$build/daemon/kvmtuned" "
 	"$build/tests/qemu-system-standin"
 run "faults-live" python3 tests/test-faults-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" \
 	"$build/tests/bench/fakevm"
-run "mounts-live" python3 tests/test-mounts-live.py "$build/tools/kvmtunectl" # skips on unified
+run "mounts-live" python3 tests/test-mounts-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl" # skips on unified
 run "netns-live" python3 tests/test-netns-live.py "$build/daemon/kvmtuned" "$build/tools/kvmtunectl"
 # The same suites again with the systemd backend: scopes, unit properties, machined (on v1:
 # that kvmtune refuses it, and why).
