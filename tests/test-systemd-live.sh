@@ -131,6 +131,10 @@ else
 	check "backend auto chose cgroupfs, saying why (journal: the hierarchy is $layout, not unified)" \
 		grep -q "backend: cgroupfs (auto: the cgroup hierarchy is $layout .*not unified" \
 		<(journalctl -u kvmtuned -o cat --no-pager)
+	# ProcSubset=pid hides what libcgroup reads: the unit's kvmtuned reads mountinfo instead.
+	check "the v1 hierarchies from /proc/self/mountinfo, cpu's at /sys/fs/cgroup/cpu,cpuacct (journal)" \
+		grep -q "cgroup hierarchies (from /proc/self/mountinfo (libcgroup cannot read.*cpu,cpuacct at /sys/fs/cgroup/cpu,cpuacct" \
+		<(journalctl -u kvmtuned -o cat --no-pager)
 fi
 check "the running VM is enforced (cpu weight ${weights[0]})" wait_for 60 weight_is "${weights[0]}"
 daemon=$(systemctl show -p MainPID --value kvmtuned)
