@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -1008,6 +1009,24 @@ static int add_sources(struct manager *m)
 	return 0;
 }
 
+/* A v1 hierarchy mounted outside /sys/fs/cgroup is read-only in the unit's sandbox
+ * (ProtectSystem=strict): every write there would fail, so say at once what to do. */
+static void warn_read_only(const struct cgroup_fs *fs)
+{
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		struct statvfs sv;
+
+		if (fs->v1_fd[c] >= 0 && !fs->v1_with[c] && fstatvfs(fs->v1_fd[c], &sv) == 0 &&
+		    (sv.f_flag & ST_RDONLY))
+			log_warning(
+				"the %s hierarchy at %s is read-only here: nothing can be "
+				"enforced in it (under kvmtuned.service: systemctl edit kvmtuned, "
+				"[Service] ReadWritePaths=%s)",
+				cgroup_controller_v1_name(c), fs->v1_mount[c] ?: fs->root,
+				fs->v1_mount[c] ?: fs->root);
+	}
+}
+
 int manager_start(struct manager *m)
 {
 	int r = topology_read_host(&m->topo);
@@ -1028,6 +1047,7 @@ int manager_start(struct manager *m)
 	hierarchies = cgroup_fs_describe(&m->cgroups);
 	log_info("cgroup hierarchies%s%s%s: %s", source ? " (from " : "", source ?: "",
 		 source ? ")" : "", hierarchies && *hierarchies ? hierarchies : "none");
+	warn_read_only(&m->cgroups);
 	m->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	m->sys_fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (m->proc_fd < 0 || m->sys_fd < 0)

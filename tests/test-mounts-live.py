@@ -9,8 +9,9 @@ them. `kvmtunectl apply` run in that namespace must find each controller through
 enforce a real QEMU exactly as on the fixed paths: seen from outside, through /sys/fs/cgroup,
 the VM's groups hold the values and its threads are in their groups. `verify` then finds no
 drift, and a dry run names the paths it found. Then the same namespace with /proc/cgroups
-covered (as kvmtuned's unit hides it, ProcSubset=pid), where libcgroup cannot read: `verify`
-and kvmtuned find the same hierarchies in /proc/self/mountinfo. Usage: test-mounts-live.py
+covered (as kvmtuned's unit hides it, ProcSubset=pid), where libcgroup cannot read: a dry run
+and kvmtuned find the same hierarchies in /proc/self/mountinfo, and kvmtuned warns about one
+mounted read-only (as ProtectSystem=strict makes a mount outside /sys/fs/cgroup). Usage: test-mounts-live.py
 KVMTUNED KVMTUNECTL. Touches only its own groups, processes and (private) mounts.
 """
 import os
@@ -61,7 +62,7 @@ def v1_hierarchies():
     return out
 
 
-def namespace_script(base, hierarchies, unified, hide_proc_cgroups=False):
+def namespace_script(base, hierarchies, unified, hide_proc_cgroups=False, read_only=()):
     """sh commands: cover /sys/fs/cgroup, mount each hierarchy under base, run what follows."""
     lines = ["set -e", "mount -t tmpfs -o mode=755 kvmtune-test /sys/fs/cgroup"]
     if hide_proc_cgroups:  # what libcgroup needs, and ProcSubset=pid hides
@@ -71,6 +72,8 @@ def namespace_script(base, hierarchies, unified, hide_proc_cgroups=False):
     for i, (opts, _) in enumerate(hierarchies):
         d = os.path.join(base, "hier-%d" % (i + 1))
         lines += ["mkdir -p %s" % d, "mount -t cgroup -o %s cgroup %s" % (opts, d)]
+        if i in read_only:  # this mount only (a bind of it), as ProtectSystem=strict makes it
+            lines += ["mount --bind %s %s" % (d, d), "mount -o remount,bind,ro %s" % d]
     return lines
 
 
@@ -103,8 +106,8 @@ def main():
     try:
         check("QEMU named its vCPU threads", wait_named(qemu.pid, 2))
 
-        def command(args, hide):
-            script = namespace_script(base, hierarchies, unified, hide)
+        def command(args, hide, read_only=()):
+            script = namespace_script(base, hierarchies, unified, hide, read_only)
             script.append("exec " + " ".join("'%s'" % a for a in args))
             return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)]
 
@@ -161,7 +164,7 @@ def main():
         run = os.path.join(tmp, "run")
         os.makedirs(run)
         with open(log, "w") as err:
-            d = subprocess.Popen(command([DAEMON, "-C", cfg, "--runtime-dir", run], True),
+            d = subprocess.Popen(command([DAEMON, "-C", cfg, "--runtime-dir", run], True, (0,)),
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         try:
             deadline = time.monotonic() + 60  # a hang guard, not a timing check
@@ -177,6 +180,10 @@ def main():
                                for i in range(len(hierarchies))), text)
             check("...and starts with 0 changes (the VM is as apply left it)",
                   "0 change(s) made" in text, text)
+            ro = os.path.join(base, "hier-1")
+            check("...warning that %s (%s), read-only there, needs ReadWritePaths=" % (
+                  ro, hierarchies[0][0]), "hierarchy at %s is read-only here" % ro in text and
+                  "ReadWritePaths=%s" % ro in text, text)
         finally:
             end_processes([d])
     finally:
