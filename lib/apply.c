@@ -248,6 +248,26 @@ static int thread_in(struct apply_run *run, const struct action *a, pid_t tid, i
 	return r;
 }
 
+/*
+ * Is the process (or the thread) on its way out? A killed QEMU's threads exit one by one: a
+ * move of the whole process skips those already exiting, and a thread that then stays behind
+ * cannot join a v2 thread group of a domain its process is not in (EOPNOTSUPP). Such a failure
+ * is the VM's end, not an error.
+ */
+static bool ending(const struct apply_run *run, pid_t pid, pid_t tid)
+{
+	struct proc_stat st;
+
+	for (int i = 0; i < 2; i++) {
+		if (proc_read_stat(run->ctx->proc_fd, pid, i == 0 ? tid : 0, &st) < 0 ||
+		    (st.flags & PF_EXITING) || st.state == 'Z' || st.state == 'X')
+			return true;
+		if (tid == 0)
+			break;
+	}
+	return false;
+}
+
 static enum apply_outcome do_attach(struct apply_run *run, const struct action *a,
 				    struct apply_step *s)
 {
@@ -296,7 +316,7 @@ static enum apply_outcome do_attach(struct apply_run *run, const struct action *
 					: "cgroup.threads",
 			 id);
 	forget_cgroup_files(run, a->pid, process ? 0 : a->tid);
-	if (apply_is_gone(r))
+	if (apply_is_gone(r) || (r < 0 && ending(run, a->pid, process ? 0 : a->tid)))
 		return APPLY_GONE;
 	if (r < 0) {
 		s->error = r;

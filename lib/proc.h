@@ -23,6 +23,7 @@ struct proc_stat {
 	unsigned policy; /* SCHED_* */
 };
 
+#define PF_EXITING     0x00000004u
 #define PF_IO_WORKER   0x00000010u
 #define PF_USER_WORKER 0x00004000u
 
