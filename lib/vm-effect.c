@@ -128,25 +128,26 @@ static void read_ages(int fd, int proc_fd, const struct vm *vm, struct vm_effect
 
 /*
  * The process's anonymous memory is charged to some group: a usage below it means part of it
- * is charged to another. The usage is read again after RssAnon, so that a VM allocating
- * between the two reads (one starting up) is not taken for one charged elsewhere; the margin
- * covers v1's per-CPU charge batches and memory freed in between.
+ * is charged to another. RssAnon is read before and after the usage and the smaller taken, so
+ * that a VM allocating (one starting up) or freeing between the reads is not taken for one
+ * charged elsewhere; the margin covers v1's per-CPU charge batches.
  */
 #define CHARGE_MARGIN (UINT64_C(4) << 20)
 
 static void check_charged(int fd, int version, int proc_fd, const struct vm *vm,
 			  struct vm_effect *e)
 {
-	_cleanup_free_ char *anon = NULL, *usage = NULL;
+	_cleanup_free_ char *anon = NULL, *anon_after = NULL, *usage = NULL;
 	uint64_t anon_bytes, usage_bytes;
 
 	read_ages(fd, proc_fd, vm, e);
 	if (proc_read_status_field(proc_fd, vm->pid, 0, "RssAnon", &anon) < 0 ||
 	    cgroup_read(fd, e->memory_group,
 			version == 1 ? "memory.usage_in_bytes" : "memory.current", &usage) < 0 ||
-	    cg_parse_limit(usage, &usage_bytes) < 0)
+	    cg_parse_limit(usage, &usage_bytes) < 0 ||
+	    proc_read_status_field(proc_fd, vm->pid, 0, "RssAnon", &anon_after) < 0)
 		return;
-	anon_bytes = strtoull(anon, NULL, 10) * 1024; /* "40960 kB" */
+	anon_bytes = MIN(strtoull(anon, NULL, 10), strtoull(anon_after, NULL, 10)) * 1024; /* kB */
 	if (anon_bytes > usage_bytes + CHARGE_MARGIN) {
 		e->charged_elsewhere = true;
 		e->elsewhere_bytes = anon_bytes - usage_bytes;

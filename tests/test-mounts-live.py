@@ -164,8 +164,11 @@ def main():
         run = os.path.join(tmp, "run")
         os.makedirs(run)
         with open(log, "w") as err:
+            # its log on stderr, not in the journal (the guest suite runs as a service)
+            env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
             d = subprocess.Popen(command([DAEMON, "-C", cfg, "--runtime-dir", run], True, (0,)),
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                 env=env)
         try:
             deadline = time.monotonic() + 60  # a hang guard, not a timing check
             while time.monotonic() < deadline and "started (" not in open(log).read():
