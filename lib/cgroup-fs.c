@@ -79,26 +79,30 @@ static void join(struct cgroup_fs *fs, enum cgroup_controller c, enum cgroup_con
 }
 
 /*
- * systemd mounts cpu and cpuacct as one hierarchy ("cpu,cpuacct", both names symlinks to it):
- * a filesystem of its own is a hierarchy of its own. Planning the groups and moves of both
- * would do each twice, and a whole-process move for one would undo the other's thread groups.
- * With ids (hierarchy ids, 0 = unknown), only controllers of which one has no id are compared.
+ * systemd mounts cpu and cpuacct as one hierarchy ("cpu,cpuacct", both names symlinks to it).
+ * Planning the groups and moves of both would do each twice, and a whole-process move for one
+ * would undo the other's thread groups. Two controllers are one hierarchy when their ids say so
+ * (hierarchy ids; without ids, or where one is 0, unknown) or else when their mounts are one
+ * filesystem.
  */
-static void join_same_filesystem(struct cgroup_fs *fs, const int *ids)
+static void join_hierarchies(struct cgroup_fs *fs, const int *ids)
 {
 	struct stat st[_CGROUP_CONTROLLER_MAX];
 	bool known[_CGROUP_CONTROLLER_MAX] = {};
 
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-		if (fs->v1_fd[c] < 0 || fs->v1_with[c] || fstat(fs->v1_fd[c], &st[c]) < 0)
+		if (fs->v1_fd[c] < 0 || fstat(fs->v1_fd[c], &st[c]) < 0)
 			continue;
 		known[c] = true;
-		for (int e = 0; e < c; e++)
-			if (known[e] && !fs->v1_with[e] && st[e].st_dev == st[c].st_dev &&
-			    !(ids && ids[e] > 0 && ids[c] > 0)) {
+		for (int e = 0; e < c; e++) {
+			bool by_id = ids && ids[e] > 0 && ids[c] > 0;
+
+			if (known[e] && !fs->v1_with[e] &&
+			    (by_id ? ids[e] == ids[c] : st[e].st_dev == st[c].st_dev)) {
 				join(fs, c, e);
 				break;
 			}
+		}
 	}
 }
 
@@ -151,7 +155,7 @@ int cgroup_fs_open(const char *root, struct cgroup_fs *ret)
 			/* "cpu" is often a symlink to "cpu,cpuacct": /sys/fs/cgroup is the
 			 * kernel's. */
 			fs.v1_fd[c] = open_mount(root_fd, v1_names[c], CGROUP_SUPER_MAGIC);
-		join_same_filesystem(&fs, NULL);
+		join_hierarchies(&fs, NULL);
 	}
 	*ret = fs;
 	return 0;
@@ -194,14 +198,7 @@ int cgroup_fs_open_mounts(const char *root, const struct cgroup_mount *mounts, s
 		cgroup_fs_done(&fs);
 		return -ENOMEDIUM;
 	}
-	/* One hierarchy: the same id; without ids (0), the same filesystem. */
-	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-		for (int e = 0; e < c && fs.v1_fd[c] >= 0 && hierarchy[c] > 0; e++)
-			if (fs.v1_fd[e] >= 0 && !fs.v1_with[e] && hierarchy[e] == hierarchy[c]) {
-				join(&fs, c, e);
-				break;
-			}
-	join_same_filesystem(&fs, hierarchy);
+	join_hierarchies(&fs, hierarchy);
 	*ret = fs;
 	return 0;
 }
