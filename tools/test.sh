@@ -105,9 +105,16 @@ fuzz() { # TARGET: its seeds (tests/fuzz/seeds.py), then FUZZ_SECONDS of libFuzz
 	corpus=$(mktemp -d /tmp/kvmtune-fuzz-XXXXXX)
 	tests/fuzz/seeds.py "$1" "$corpus" >/dev/null || return 1
 	build-fuzz/tests/fuzz-"$1" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-		-print_final_stats=1 "$corpus" 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)"
-	local rc=${PIPESTATUS[0]}
-	rm -rf "$corpus"
+		-print_final_stats=1 -artifact_prefix="$corpus/" "$corpus" >"$corpus.log" 2>&1
+	local rc=$?
+	grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" "$corpus.log"
+	if [ "$rc" != 0 ]; then # what it found, to reproduce: the target's own words and the input
+		grep -vE '^(INFO|#[0-9]+|    #[0-9]+ )' "$corpus.log" | head -n 40
+		for a in "$corpus"/crash-* "$corpus"/leak-* "$corpus"/timeout-* "$corpus"/oom-*; do
+			[ -f "$a" ] && echo "input ($(basename "$a"), base64):" && base64 -w 100 "$a" | head -n 40
+		done
+	fi
+	rm -rf "$corpus" "$corpus.log"
 	return "$rc"
 }
 if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true \
