@@ -22,13 +22,16 @@ echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), cgroup $layout ($(stat -fc 
 echo "guest: $(systemctl is-system-running 2>&1), NUMA nodes $(cat /sys/devices/system/node/online), CPUs $(cat /sys/devices/system/cpu/online)"
 
 filter=$(cat "$share/filter" 2>/dev/null || echo .)
+test_timeout=${KVMTUNE_TEST_TIMEOUT:-600} # the slowest, faults-live, takes 2 minutes here
 mkdir -p "$share/logs"
 
 run() { # NAME COMMAND...
 	local name=$1 rc=0 out t0=$SECONDS took
 	shift
 	grep -qE -- "$filter" <<<"$name" || return 0
-	out=$("$@" 2>&1) || rc=$?
+	# A test that hangs is one failure with its output, not the stage's whole time.
+	out=$(timeout -k 10 "$test_timeout" "$@" 2>&1) || rc=$?
+	[ "$rc" != 124 ] || out+=$'\n'"FAIL: timed out after $test_timeout s (KVMTUNE_TEST_TIMEOUT)"
 	took="$((SECONDS - t0)) s"
 	printf '%s\n' "$out" >"$share/logs/${name//[^A-Za-z0-9_.-]/_}.log" # the whole output, on the host
 	case $rc in
