@@ -100,6 +100,7 @@ static void enforcer_for(struct manager *m, struct pass *p, struct enforcer *e)
 		.sys_fd = m->sys_fd,
 		.slice = m->backend == BACKEND_SYSTEMD ? m->settings.cgroup_parent.value : NULL,
 		.bus = m->bus,
+		.runtime_dir = m->runtime_dir,
 		.report = report,
 		.userdata = p,
 	};

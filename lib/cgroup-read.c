@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup-fs.h"
 #include "cgroup-read.h"
@@ -30,6 +33,54 @@ int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **re
 		return r;
 	strip_trailing_space(*ret);
 	return 0;
+}
+
+int cgroup_has_threads(int hierarchy_fd, const char *group, int version)
+{
+	char path[4096], byte;
+	_cleanup_close_ int fd = -EBADF;
+	int r = 0;
+	DIR *d;
+
+	while (*group == '/')
+		group++;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", group, *group ? "/" : "",
+			     version == 1 ? "tasks" : "cgroup.threads") >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = cgroup_open(hierarchy_fd, path, O_RDONLY);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	switch (read(fd, &byte, 1)) { /* one TID is enough */
+	case -1:
+		return -errno;
+	case 0:
+		break;
+	default:
+		return 1;
+	}
+	fd = safe_close(fd);
+	fd = cgroup_open(hierarchy_fd, group, O_RDONLY | O_DIRECTORY);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	TAKE_FD(fd);
+	for (struct dirent *de; r == 0 && (de = readdir(d));) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", group, *group ? "/" : "",
+				     de->d_name) >= sizeof(path))
+			r = -ENAMETOOLONG;
+		else
+			r = cgroup_has_threads(hierarchy_fd, path, version);
+	}
+	closedir(d);
+	return r;
 }
 
 /* v1 reports "no limit" as LONG_MAX rounded down to a page: anything this large is unlimited. */

@@ -48,6 +48,12 @@ struct cg_cpuset {
  */
 int cgroup_read(int hierarchy_fd, const char *group, const char *file, char **ret);
 
+/*
+ * 1 when a thread is in group or a group below it (v1 tasks, v2 cgroup.threads), 0 when none
+ * is or group does not exist, -errno.
+ */
+int cgroup_has_threads(int hierarchy_fd, const char *group, int version);
+
 /* Each reads group in the hierarchy fd of its controller, cgroup version 1 or 2. */
 int cg_read_cpu(int fd, int version, const char *group, struct cg_cpu *ret);
 int cg_read_memory(int fd, int version, const char *group, struct cg_memory *ret);

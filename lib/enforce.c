@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cgroup-read.h"
 #include "cgroup-write.h"
 #include "enforce.h"
+#include "launch-lock.h"
 #include "macro.h"
 #include "numa-maps.h"
 #include "plan-disks.h"
@@ -329,11 +331,32 @@ static int find_stale(const struct enforcer *e, int hierarchy_fd, char **live, c
 	return r;
 }
 
+/* Whether a thread is in group, or below it, in any hierarchy. */
+static bool in_use(const struct enforcer *e, const char *group)
+{
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+		int fd, version;
+
+		if (cgroup_fs_controller(e->cgroups, c, &fd, &version) >= 0 &&
+		    (version == 1 || c == CGROUP_CPU) &&
+		    cgroup_fs_first_in_hierarchy(e->cgroups, c) &&
+		    cgroup_has_threads(fd, group, version) != 0)
+			return true; /* an error too: a group kvmtune cannot look into stays */
+	}
+	return false;
+}
+
 int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats)
 {
-	char **live = scope_names(e), **stale = NULL;
+	_cleanup_close_ int lock = e->runtime_dir ? launch_lock_exclusive(e->runtime_dir) : -ENOENT;
+	char **live = NULL, **stale = NULL;
 	size_t n = 0, allocated = 0;
-	int r = live ? 0 : -ENOMEM;
+	int r;
+
+	if (lock == -EWOULDBLOCK)
+		return 0; /* a launch is under way: the next pass removes what is stale */
+	live = scope_names(e);
+	r = live ? 0 : -ENOMEM;
 
 	/* On v1 every hierarchy is looked at: systemd trims machine.slice in a hierarchy it stops
 	 * needing, so an ended VM's cpu group may be gone while its cpuset group (never systemd's)
@@ -352,7 +375,7 @@ int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats)
 		if (r >= 0 && asprintf(&group, "%s%s%s", e->host->parent,
 				       *e->host->parent ? "/" : "", stale[i]) < 0)
 			r = -ENOMEM;
-		if (r >= 0)
+		if (r >= 0 && !in_use(e, group))
 			r = enforce_remove(e, group, stats);
 		free(stale[i]);
 	}

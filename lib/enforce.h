@@ -23,9 +23,10 @@ struct enforcer {
 	const char *slice;    /* the systemd backend: the VMs' slice unit; NULL: cgroupfs */
 	struct unit_bus *bus; /* the systemd backend's connection */
 	bool dry_run;
-	bool wait_for_units; /* a command: wait until systemd has written what it was given */
-	bool launching;	     /* kvmtunectl run: the process is not QEMU yet */
-	bool skip_disks;     /* leave the per-disk throttles (QMP) out of this pass */
+	bool wait_for_units;	 /* a command: wait until systemd has written what it was given */
+	bool launching;		 /* kvmtunectl run: the process is not QEMU yet */
+	bool skip_disks;	 /* leave the per-disk throttles (QMP) out of this pass */
+	const char *runtime_dir; /* where launches hold their lock (launch-lock.h), or NULL */
 	struct cgroup_overlay overlay; /* a dry run's memory across VMs; the enforcer's */
 	apply_report_fn report;
 	void *userdata; /* for report */
@@ -90,7 +91,11 @@ int enforce_check_host(const struct plan_host *host, const struct policy *p,
  */
 const struct vm *enforce_group_holder(const struct enforcer *e, const struct vm *vm);
 
-/* Removes the kvmtune-*.scope groups below the parent that no VM of e->vms has. */
+/*
+ * Removes the kvmtune-*.scope groups below the parent that no VM of e->vms has and no thread
+ * is in (a VM not seen yet: one just started by `kvmtunectl run`). None while a launch holds
+ * the lock in e->runtime_dir: its groups are not its VM's yet.
+ */
 int enforce_remove_stale(struct enforcer *e, struct apply_stats *stats);
 
 /* Removes the groups of one VM group path (its VM has ended). */

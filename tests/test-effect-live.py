@@ -243,6 +243,31 @@ def node_exporter(textdir, name, vm_uuid, tmp):
         end_processes([p])
 
 
+def memory_where(pid):
+    """RssAnon beside the memory of the process's group and its ancestors (a diagnostic)."""
+    try:
+        status = dict(l.split(":", 1) for l in open("/proc/%d/status" % pid) if ":" in l)
+        lines = [l.rstrip("\n").split(":", 2) for l in open("/proc/%d/cgroup" % pid)]
+    except OSError:
+        return "(unreadable)"
+    v1 = [l[2] for l in lines if "memory" in l[1].split(",")]
+    root, path = ("/sys/fs/cgroup/memory", v1[0]) if v1 else \
+        ("/sys/fs/cgroup", ([l[2] for l in lines if l[0] == "0"] or ["/"])[0])
+    keys = ("rss", "cache", "shmem", "mapped_file") if v1 else ("anon", "file", "shmem", "kernel")
+    usage = "memory.usage_in_bytes" if v1 else "memory.current"
+    parts = ["%s %s" % (k, status.get(k, "?").strip()) for k in ("RssAnon", "RssFile", "RssShmem")]
+    while path not in ("", "/"):
+        try:
+            stat = dict(l.split() for l in open("%s%s/memory.stat" % (root, path)))
+            parts.append("%s: usage %d kB, %s" % (
+                path, int(open("%s%s/%s" % (root, path, usage)).read()) // 1024,
+                ", ".join("%s %d kB" % (k, int(stat.get(k, 0)) // 1024) for k in keys)))
+        except (OSError, KeyError, ValueError):
+            parts.append("%s: no memory" % path)
+        path = os.path.dirname(path)
+    return "; ".join(parts)
+
+
 def charged(cfg, run, name, run_name, run_uuid, accel, bios, tmp):
     """The adopted VM's memory is charged elsewhere; a VM started with run is all counted."""
     _, eff = effect(cfg, run, name)
@@ -253,13 +278,18 @@ def charged(cfg, run, name, run_name, run_uuid, accel, bios, tmp):
     check("status: says 'charged elsewhere', not only a usage", "charged elsewhere:" in text, text)
     p = subprocess.Popen([CTL, "-C", cfg, "--runtime-dir", run, "run", run_name, "--"] +
                          qemu_args(run_name, run_uuid, accel, bios),
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL, stdout=open(os.path.join(tmp, "run.out"), "w"),
                          stderr=open(os.path.join(tmp, "run.log"), "w"), close_fds=True)
     procs.append(p)
     ok = wait_named(p.pid, 1, timeout=120)
     check("%s: started by kvmtunectl run" % run_name, ok, open(os.path.join(tmp, "run.log")).read())
+    # Its policy matches on the uuid too: run reads it from the command line it will exec.
+    said = open(os.path.join(tmp, "run.out")).read()
+    check("%s: run found its policy (name and uuid) and confined it before the exec" % run_name,
+          "confined in" in said, said)
     time.sleep(2)
     _, eff = effect(cfg, run, run_name)
+    print("info: run VM: %s" % memory_where(p.pid))
     mem = eff.get("memory") or {}
     check("status --json: the VM started with run has all its memory counted (usage %s)" %
           mem.get("usage"), mem.get("charged_elsewhere") is False and mem.get("usage", 0) > 0,

@@ -18,15 +18,26 @@
 #include "cgrules.h"
 #include "ctl.h"
 #include "enforce.h"
+#include "launch-lock.h"
 #include "qemu-cmdline.h"
 
-/* A VM that is, so far, only this process: its one thread is the emulator. */
-static int self_as_vm(int proc_fd, const char *name, const char *binary, struct vm *ret)
+/*
+ * A VM that is, so far, only this process: its one thread is the emulator, its command line
+ * the one it will exec (a policy matching on its uuid fits now as it will in kvmtuned).
+ */
+static int self_as_vm(int proc_fd, const char *name, const char *binary, char **argv,
+		      struct vm *ret)
 {
 	struct vm vm = { .pid = getpid(), .uid = getuid(), .qmp_result = 1 };
 	struct proc_stat st;
+	size_t argc = 0;
 	int r = proc_read_stat(proc_fd, vm.pid, 0, &st);
 
+	if (r < 0)
+		return r;
+	while (argv[argc])
+		argc++;
+	r = qemu_cmdline_parse(argv, argc, &vm.cmdline);
 	if (r < 0)
 		return r;
 	vm.starttime = st.starttime;
@@ -238,6 +249,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 	_cleanup_(way_back_done) struct way_back back = {};
 	_cleanup_free_ char **qemu_argv = NULL;
 	_cleanup_free_ char *binary = NULL;
+	_cleanup_close_ int launch = -EBADF; /* O_CLOEXEC: the exec lets it go */
 	const char *policy_file = NULL, *name;
 	unsigned failed = 0;
 	int opt, r;
@@ -290,7 +302,7 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			return EXIT_INVALID;
 		}
 	}
-	r = self_as_vm(w.proc_fd, name, binary, &self);
+	r = self_as_vm(w.proc_fd, name, binary, qemu_argv, &self);
 	if (r == -ENOMEM)
 		return log_oom();
 	if (r < 0) {
@@ -298,6 +310,13 @@ int verb_run(struct ctl *c, int argc, char **argv)
 			strerror(-r));
 		return EXIT_INVALID;
 	}
+	/* Until the exec, no pass may take the groups made here for an ended VM's. */
+	launch = launch_lock_shared(c->runtime_dir);
+	if (launch < 0 && launch != -ENOENT)
+		fprintf(stderr,
+			"kvmtunectl: warning: run %s: cannot lock %s/launch.lock (%s): kvmtuned "
+			"may remove this VM's groups before it starts\n",
+			shown(name), c->runtime_dir, strerror(-launch));
 	/* The same enforcement as apply and kvmtuned, for a process that is not QEMU yet. */
 	ctl_enforcer(&w, &e);
 	e.launching = true;

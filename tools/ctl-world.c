@@ -20,7 +20,8 @@ int ctl_world_load(struct ctl *c, struct ctl_world *w)
 	size_t k = 0;
 	int r = ctl_need_root();
 
-	*w = (struct ctl_world){ .proc_fd = -EBADF,
+	*w = (struct ctl_world){ .runtime_dir = c->runtime_dir,
+				 .proc_fd = -EBADF,
 				 .sys_fd = -EBADF,
 				 .cgroups = { .unified_fd = -EBADF } };
 	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
@@ -190,6 +191,7 @@ void ctl_enforcer(struct ctl_world *w, struct enforcer *e)
 	e->slice = w->backend == BACKEND_SYSTEMD ? w->settings.cgroup_parent.value : NULL;
 	e->bus = w->bus;
 	e->wait_for_units = true;
+	e->runtime_dir = w->runtime_dir;
 	e->vms = w->vm_list;
 	e->n_vms = w->n_vm_list;
 }

@@ -67,6 +67,7 @@ struct ctl_world {
 	size_t n_vms;
 	const struct vm **vm_list; /* those not skipped, as pointers (struct enforcer's vms) */
 	size_t n_vm_list;
+	const char *runtime_dir; /* the ctl's: kvmtuned's, where launches hold their lock */
 	int proc_fd;
 	bool host_proc; /* proc_fd is this kernel's /proc, not a --proc-root fixture */
 	struct cgroup_fs cgroups;
