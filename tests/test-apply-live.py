@@ -630,9 +630,10 @@ def main():
             check_launch_guard(tmp, cfg)
 
         # run: QEMU's first thread is confined before it starts any other.
+        run_err = open(os.path.join(tmp, "run.err"), "w+")
         rp = subprocess.Popen([CTL, "-C", cfg, "run", VM("run"), "--", QEMU, "-accel", "tcg", "-smp", "2", "-m", "64",
                                "-display", "none", "-nodefaults", "-S"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+                              stdout=subprocess.DEVNULL, stderr=run_err, close_fds=True)
         procs.append(rp)
         # run confines itself first (with systemd: a scope, properties, machined: seconds in a
         # loaded guest), then execs QEMU: the checks below are about QEMU.
@@ -641,23 +642,25 @@ def main():
             time.sleep(0.01)
         while time.monotonic() < deadline and rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) != QEMU:
             time.sleep(0.01)
-        check("run: execs QEMU", rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) == QEMU,
-              "exit %s" % rp.poll())
-        cg = open("/proc/%d/cgroup" % rp.pid).read()
-        where = "%s/%s/emulator" % (PARENT, scope(VM("run")))
-        check("run: QEMU's main thread is in its emulator group", where in cg, cg)
-        check("run: QEMU's main thread has the emulator's CPUs", allowed(rp.pid, rp.pid) == "0", allowed(rp.pid, rp.pid))
-        wait_named(rp.pid, 2)
-        for tid, comm in threads(rp.pid).items():
-            check("run: %s was born confined (CPUs 0)" % comm, allowed(rp.pid, tid) == "0", allowed(rp.pid, tid))
-        r = ctl(cfg, "status", "--json", VM("run"))
-        vm = json.loads(r.stdout)["vms"][0]
-        check("run: status knows it by the name given to run", vm["name"] == VM("run"), vm["name"])
-        mem = vm.get("memtune", {})
-        check("run: status's memtune reads the VM group, not its emulator group where QEMU's main "
-              "thread is, and finds the hard limit (1G)",
-              mem.get("cgroup") == "/%s/%s" % (PARENT, scope(VM("run"))) and
-              mem.get("hard_limit") == 1 << 30, mem)
+        execed = rp.poll() is None and os.readlink("/proc/%d/exe" % rp.pid) == QEMU
+        run_err.seek(0)
+        check("run: execs QEMU", execed, "exit %s: %s" % (rp.poll(), run_err.read()))
+        if execed:
+            cg = open("/proc/%d/cgroup" % rp.pid).read()
+            where = "%s/%s/emulator" % (PARENT, scope(VM("run")))
+            check("run: QEMU's main thread is in its emulator group", where in cg, cg)
+            check("run: QEMU's main thread has the emulator's CPUs", allowed(rp.pid, rp.pid) == "0", allowed(rp.pid, rp.pid))
+            wait_named(rp.pid, 2)
+            for tid, comm in threads(rp.pid).items():
+                check("run: %s was born confined (CPUs 0)" % comm, allowed(rp.pid, tid) == "0", allowed(rp.pid, tid))
+            r = ctl(cfg, "status", "--json", VM("run"))
+            vm = json.loads(r.stdout)["vms"][0]
+            check("run: status knows it by the name given to run", vm["name"] == VM("run"), vm["name"])
+            mem = vm.get("memtune", {})
+            check("run: status's memtune reads the VM group, not its emulator group where QEMU's main "
+                  "thread is, and finds the hard limit (1G)",
+                  mem.get("cgroup") == "/%s/%s" % (PARENT, scope(VM("run"))) and
+                  mem.get("hard_limit") == 1 << 30, mem)
     finally:
         end_processes(procs)
         trimmed = ""
